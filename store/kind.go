@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+
+	"github.com/cairn-dev/cairn"
+	"github.com/uptrace/bun"
+)
+
+// kind describes one type of the graph to the generic list and load
+// functions: its name in messages, its read scope and its filter.
+type kind[T, F any] struct {
+	name   string
+	scope  scopeFunc
+	filter func(q *bun.SelectQuery, f *F) *bun.SelectQuery
+}
+
+// where returns the scope of p plus the filter f (nil: no filter).
+func (k kind[T, F]) where(p *cairn.Principal, f *F) filterFunc {
+	return func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = k.scope(q, p)
+		if f != nil && k.filter != nil {
+			q = k.filter(q, f)
+		}
+		return q
+	}
+}
+
+// listKind returns a page of k's objects visible to the caller. Returns
+// UNAUTHENTICATED when not signed in and BAD_USER_INPUT for bad arguments.
+func listKind[T, F any](ctx context.Context, s *Store, k kind[T, F], args cairn.PageArgs, f *F, o *cairn.Order) (*cairn.Connection[T], error) {
+	p, err := cairn.RequirePrincipal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return list[T](ctx, s.db, args, o, k.where(p, f), k.name+"s")
+}
+
+// eq adds "column = value" when value is set.
+func eq[V any](q *bun.SelectQuery, col string, v *V) *bun.SelectQuery {
+	if v == nil {
+		return q
+	}
+	return q.Where("?TableAlias.? = ?", bun.Ident(col), *v)
+}
+
+// contains adds a case-insensitive substring match when s is set.
+func contains(q *bun.SelectQuery, col string, s *string) *bun.SelectQuery {
+	if s == nil || *s == "" {
+		return q
+	}
+	return q.Where("strpos(lower(?TableAlias.?), lower(?)) > 0", bun.Ident(col), *s)
+}
+
+var (
+	tenants = kind[cairn.Tenant, cairn.TenantFilter]{name: "tenant", scope: scopeTenants,
+		filter: func(q *bun.SelectQuery, f *cairn.TenantFilter) *bun.SelectQuery {
+			q = eq(eq(eq(q, "kind", f.Kind), "state", f.State), "parent_id", f.ParentID)
+			return contains(q, "name", f.NameContains)
+		}}
+	users = kind[cairn.User, cairn.UserFilter]{name: "user", scope: scopeUsers,
+		filter: func(q *bun.SelectQuery, f *cairn.UserFilter) *bun.SelectQuery {
+			return contains(eq(q, "tenant_id", f.TenantID), "email", f.EmailContains)
+		}}
+	roleBindings = kind[cairn.RoleBinding, cairn.RoleBindingFilter]{name: "role binding", scope: scopeRoleBindings,
+		filter: func(q *bun.SelectQuery, f *cairn.RoleBindingFilter) *bun.SelectQuery {
+			return eq(eq(eq(q, "tenant_id", f.TenantID), "user_id", f.UserID), "role", f.Role)
+		}}
+	services = kind[cairn.Service, cairn.ServiceFilter]{name: "service", scope: scopeServices,
+		filter: func(q *bun.SelectQuery, f *cairn.ServiceFilter) *bun.SelectQuery {
+			return contains(eq(q, "provider_tenant_id", f.ProviderTenantID), "name", f.NameContains)
+		}}
+	environments = kind[cairn.ServiceEnvironment, cairn.ServiceEnvironmentFilter]{name: "service environment", scope: scopeEnvironments,
+		filter: func(q *bun.SelectQuery, f *cairn.ServiceEnvironmentFilter) *bun.SelectQuery {
+			return eq(eq(eq(q, "service_id", f.ServiceID), "type", f.Type), "visibility", f.Visibility)
+		}}
+	models = kind[cairn.ServiceModel, cairn.ServiceModelFilter]{name: "service model", scope: scopeBelowEnv,
+		filter: func(q *bun.SelectQuery, f *cairn.ServiceModelFilter) *bun.SelectQuery {
+			return eq(eq(eq(q, "service_id", f.ServiceID), "environment_id", f.EnvironmentID), "model_type", f.ModelType)
+		}}
+	tiers = kind[cairn.ProductTier, cairn.ProductTierFilter]{name: "product tier", scope: scopeBelowEnv,
+		filter: func(q *bun.SelectQuery, f *cairn.ProductTierFilter) *bun.SelectQuery {
+			return eq(eq(eq(eq(q, "service_id", f.ServiceID), "model_id", f.ModelID), "tier_type", f.TierType), "disabled", f.Disabled)
+		}}
+	resources = kind[cairn.Resource, cairn.ResourceFilter]{name: "resource", scope: scopeBelowEnv,
+		filter: func(q *bun.SelectQuery, f *cairn.ResourceFilter) *bun.SelectQuery {
+			return contains(eq(eq(q, "service_id", f.ServiceID), "tier_id", f.TierID), "name", f.NameContains)
+		}}
+	subscriptions = kind[cairn.ServiceSubscription, cairn.ServiceSubscriptionFilter]{name: "service subscription", scope: scopeOwned,
+		filter: func(q *bun.SelectQuery, f *cairn.ServiceSubscriptionFilter) *bun.SelectQuery {
+			return eq(eq(eq(eq(q, "tenant_id", f.TenantID), "service_id", f.ServiceID), "tier_id", f.TierID), "status", f.Status)
+		}}
+	instances = kind[cairn.ResourceInstance, cairn.ResourceInstanceFilter]{name: "instance", scope: scopeOwned,
+		filter: func(q *bun.SelectQuery, f *cairn.ResourceInstanceFilter) *bun.SelectQuery {
+			q = eq(eq(eq(q, "tenant_id", f.TenantID), "service_id", f.ServiceID), "tier_id", f.TierID)
+			q = eq(eq(eq(eq(q, "resource_id", f.ResourceID), "subscription_id", f.SubscriptionID), "cloud_provider", f.CloudProvider), "region", f.Region)
+			if len(f.Status) > 0 {
+				q = q.Where("?TableAlias.status IN (?)", bun.In(f.Status))
+			}
+			return q
+		}}
+)

@@ -1,0 +1,245 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cairn-dev/cairn"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+)
+
+// orderCol is a column a list can be sorted by; the ID breaks ties.
+type orderCol struct {
+	col  string // SQL column
+	cast string // SQL type of the cursor value
+	desc bool
+}
+
+// orderFields maps the schema's order fields to columns.
+var orderFields = map[string]orderCol{
+	"CREATED_AT": {col: "created_at", cast: "timestamptz"},
+	"UPDATED_AT": {col: "updated_at", cast: "timestamptz"},
+	"NAME":       {col: "name", cast: "text"},
+	"KEY":        {col: "key", cast: "text"},
+	"EMAIL":      {col: "email", cast: "text"},
+	"STATUS":     {col: "status", cast: "text"},
+}
+
+// orderOf returns the column of an order input; nil orders by creation time.
+func orderOf(o *cairn.Order) (orderCol, error) {
+	if o == nil {
+		return orderFields["CREATED_AT"], nil
+	}
+	c, ok := orderFields[o.Field]
+	if !ok {
+		return c, cairn.FieldError("orderBy.field", "cannot order by %q", o.Field)
+	}
+	c.desc = o.Direction == cairn.OrderDesc
+	return c, nil
+}
+
+// page is a validated set of pagination arguments.
+type page struct {
+	limit    int
+	backward bool
+	cursor   *cursor
+	order    orderCol
+}
+
+// cursor is the position of a row in an order: its order value and its ID.
+type cursor struct {
+	Value string `json:"v"`
+	ID    string `json:"id"`
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal([]string{c.Value, c.ID})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s, field string) (*cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	var parts []string
+	if err == nil {
+		err = json.Unmarshal(b, &parts)
+	}
+	if err != nil || len(parts) != 2 {
+		return nil, cairn.FieldError(field, "%q is not a cursor of this list; pass a cursor from pageInfo or an edge", s)
+	}
+	return &cursor{Value: parts[0], ID: parts[1]}, nil
+}
+
+// newPage validates Relay arguments. Returns BAD_USER_INPUT for negative or
+// too large sizes, first with last, and malformed cursors.
+func newPage(args cairn.PageArgs, order *cairn.Order) (page, error) {
+	var p page
+	var err error
+	if p.order, err = orderOf(order); err != nil {
+		return p, err
+	}
+	if args.First != nil && args.Last != nil {
+		return p, cairn.FieldError("first", "pass first or last, not both")
+	}
+	p.limit = cairn.DefaultPageSize
+	size, name := args.First, "first"
+	if args.Last != nil {
+		size, name, p.backward = args.Last, "last", true
+	}
+	if size != nil {
+		if *size < 0 || *size > cairn.MaxPageSize {
+			return p, cairn.FieldError(name, "%s must be between 0 and %d, not %d", name, cairn.MaxPageSize, *size)
+		}
+		p.limit = *size
+	}
+	if p.backward && args.Before != nil {
+		p.cursor, err = decodeCursor(*args.Before, "before")
+	} else if !p.backward && args.After != nil {
+		p.cursor, err = decodeCursor(*args.After, "after")
+	}
+	return p, err
+}
+
+// apply adds the keyset condition, order and limit (one extra row, to learn
+// whether another page follows).
+func (p page) apply(q *bun.SelectQuery) *bun.SelectQuery {
+	desc := p.order.desc != p.backward
+	if p.cursor != nil {
+		op := ">"
+		if desc {
+			op = "<"
+		}
+		q = q.Where("(?TableAlias.?, ?TableAlias.id) "+op+" (?::"+p.order.cast+", ?)",
+			bun.Ident(p.order.col), p.cursor.Value, p.cursor.ID)
+	}
+	dir := "ASC"
+	if desc {
+		dir = "DESC"
+	}
+	return q.OrderExpr("?TableAlias.? "+dir+", ?TableAlias.id "+dir, bun.Ident(p.order.col)).Limit(int64(p.limit + 1))
+}
+
+// connection builds a page of rows fetched with apply.
+func connection[T any](db *bun.DB, p page, rows []*T) *cairn.Connection[T] {
+	more := len(rows) > p.limit
+	if more {
+		rows = rows[:p.limit]
+	}
+	if p.backward {
+		slices.Reverse(rows)
+	}
+	table := db.Table(reflect.TypeFor[T]())
+	orderField, idField := table.LookupField(p.order.col), table.LookupField("id")
+	c := &cairn.Connection[T]{Edges: make([]*cairn.Edge[T], len(rows)), PageInfo: &cairn.PageInfo{}}
+	for i, row := range rows {
+		v := reflect.ValueOf(row).Elem()
+		cur := cursor{Value: cursorValue(orderField.Value(v)), ID: idField.Value(v).String()}
+		c.Edges[i] = &cairn.Edge[T]{Cursor: encodeCursor(cur), Node: row}
+	}
+	if len(c.Edges) > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[len(c.Edges)-1].Cursor
+	}
+	if p.backward {
+		c.PageInfo.HasPreviousPage, c.PageInfo.HasNextPage = more, p.cursor != nil
+	} else {
+		c.PageInfo.HasNextPage, c.PageInfo.HasPreviousPage = more, p.cursor != nil
+	}
+	return c
+}
+
+func cursorValue(v reflect.Value) string {
+	if t, ok := v.Interface().(time.Time); ok {
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return fmt.Sprint(v.Interface())
+}
+
+// filterFunc adds a list's scope and filters to a query.
+type filterFunc func(q *bun.SelectQuery) *bun.SelectQuery
+
+// list returns one page of the rows of T that where selects.
+func list[T any](ctx context.Context, db *bun.DB, args cairn.PageArgs, order *cairn.Order, where filterFunc, what string) (*cairn.Connection[T], error) {
+	p, err := newPage(args, order)
+	if err != nil {
+		return nil, err
+	}
+	var rows []*T
+	if err := p.apply(where(db.NewSelect().Model(&rows))).Scan(ctx); err != nil {
+		return nil, interpretError(err, "list "+what)
+	}
+	c := connection(db, p, rows)
+	c.Count = func(ctx context.Context) (int, error) {
+		n, err := where(db.NewSelect().Model((*T)(nil))).Count(ctx)
+		return int(n), interpretError(err, "count "+what)
+	}
+	return c, nil
+}
+
+// listPerParent returns one page of the rows of T for each of the parents, in
+// one statement: a LATERAL join runs the page query once per parent. Their
+// totalCounts, when asked for, cost one more statement for all of them.
+func listPerParent[T any](ctx context.Context, db *bun.DB, parentCol string, parents []string, args cairn.PageArgs, order *cairn.Order, where filterFunc, what string) (map[string]*cairn.Connection[T], error) {
+	p, err := newPage(args, order)
+	if err != nil {
+		return nil, err
+	}
+	inner := p.apply(where(db.NewSelect().Model((*T)(nil))).Where("?TableAlias.? = parent.id", bun.Ident(parentCol)))
+	var rows []*T
+	err = db.NewRaw("SELECT page.* FROM unnest(?::text[]) AS parent(id) CROSS JOIN LATERAL (?) AS page",
+		pgdialect.Array(parents), inner).Scan(ctx, &rows)
+	if err != nil {
+		return nil, interpretError(err, "list "+what)
+	}
+	parentField := db.Table(reflect.TypeFor[T]()).LookupField(parentCol)
+	byParent := make(map[string][]*T, len(parents))
+	for _, row := range rows {
+		id := parentField.Value(reflect.ValueOf(row).Elem()).String()
+		byParent[id] = append(byParent[id], row)
+	}
+	counts := sync.OnceValues(func() (map[string]int, error) {
+		var res []struct {
+			Parent string `bun:"parent"`
+			N      int    `bun:"n"`
+		}
+		err := where(db.NewSelect().Model((*T)(nil))).
+			ColumnExpr("?TableAlias.? AS parent, count(*) AS n", bun.Ident(parentCol)).
+			Where("?TableAlias.? IN (?)", bun.Ident(parentCol), bun.In(parents)).
+			GroupExpr("?TableAlias.?", bun.Ident(parentCol)).Scan(ctx, &res)
+		m := make(map[string]int, len(res))
+		for _, r := range res {
+			m[r.Parent] = r.N
+		}
+		return m, interpretError(err, "count "+what)
+	})
+	out := make(map[string]*cairn.Connection[T], len(parents))
+	for _, parent := range parents {
+		c := connection(db, p, byParent[parent])
+		c.Count = func(context.Context) (int, error) {
+			m, err := counts()
+			return m[parent], err
+		}
+		out[parent] = c
+	}
+	return out, nil
+}
+
+// byIDs returns the rows of T with the IDs that where selects, keyed by ID.
+func byIDs[T any](ctx context.Context, db *bun.DB, ids []string, where filterFunc, what string) (map[string]*T, error) {
+	var rows []*T
+	if err := where(db.NewSelect().Model(&rows)).Where("?TableAlias.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, interpretError(err, "load "+what)
+	}
+	idField := db.Table(reflect.TypeFor[T]()).LookupField("id")
+	m := make(map[string]*T, len(rows))
+	for _, row := range rows {
+		m[idField.Value(reflect.ValueOf(row).Elem()).String()] = row
+	}
+	return m, nil
+}

@@ -1,0 +1,90 @@
+// Package store keeps Cairn's graph in PostgreSQL: bun models and queries,
+// migrations, tenant scoping in SQL, keyset pagination and the per-request
+// dataloaders.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+)
+
+// Store is Cairn's PostgreSQL store. It is safe for concurrent use.
+type Store struct {
+	db *bun.DB
+
+	// Now returns the current time; tests replace it to fix the clock.
+	Now func() time.Time
+}
+
+// Open connects to the PostgreSQL server at url. It does not migrate; call
+// Migrate for that.
+func Open(ctx context.Context, url string) (*Store, error) {
+	sqldb, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqldb.SetMaxOpenConns(20)
+	sqldb.SetMaxIdleConns(20)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	if err := sqldb.PingContext(ctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	db := bun.NewDB(sqldb, pgdialect.New(), bun.WithDiscardUnknownColumns())
+	db.AddQueryHook(countHook{})
+	return &Store{db: db, Now: time.Now}, nil
+}
+
+var _ = stdlib.GetDefaultDriver // registers the "pgx" driver
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB returns the underlying bun database, for tests and tools.
+func (s *Store) DB() *bun.DB { return s.db }
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// StatementCounter counts the SQL statements run on behalf of one context.
+type StatementCounter struct{ n atomic.Int64 }
+
+// Count returns the number of statements counted so far.
+func (c *StatementCounter) Count() int { return int(c.n.Load()) }
+
+type counterKey struct{}
+
+// WithStatementCounter returns a context whose SQL statements are counted by
+// the returned counter (the HTTP server attaches one to every request).
+func WithStatementCounter(ctx context.Context) (context.Context, *StatementCounter) {
+	c := &StatementCounter{}
+	return context.WithValue(ctx, counterKey{}, c), c
+}
+
+// StatementCounterFrom returns the counter of ctx, or nil.
+func StatementCounterFrom(ctx context.Context) *StatementCounter {
+	c, _ := ctx.Value(counterKey{}).(*StatementCounter)
+	return c
+}
+
+type countHook struct{}
+
+func (countHook) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+func (countHook) AfterQuery(ctx context.Context, _ *bun.QueryEvent) {
+	if c := StatementCounterFrom(ctx); c != nil {
+		c.n.Add(1)
+	}
+}
+
+// inTx runs fn in a transaction, committing if it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.db.RunInTx(ctx, nil, fn)
+}
