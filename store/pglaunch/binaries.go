@@ -17,6 +17,10 @@ var ErrNoBinaries = errors.New("no PostgreSQL binaries found (looked on PATH and
 
 // libRoot is where Debian and Ubuntu install one folder per PostgreSQL major
 // version. Tests replace it.
+// ErrUnreachable is wrapped by Start's error when the unprivileged user that
+// runs PostgreSQL cannot reach the data folder.
+var ErrUnreachable = errors.New("data folder unreachable for the PostgreSQL user")
+
 var libRoot = "/usr/lib/postgresql"
 
 // FindBinaries returns a folder holding both initdb and postgres: the one on

@@ -48,15 +48,10 @@ func (s *Server) exec(ctx context.Context, sql string) error {
 // connectSocket connects as the superuser over the Unix socket, where the
 // cluster trusts local connections: no password hashing on each connect.
 func (s *Server) connectSocket(ctx context.Context) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig("sslmode=disable connect_timeout=5")
-	if err != nil {
-		return nil, err
-	}
-	cfg.Host = s.socketDir
-	cfg.Port = uint16(s.port)
-	cfg.User = superuser
-	cfg.Database = "postgres"
-	return pgx.ConnectConfig(ctx, cfg)
+	// Every key is given, so that no PG* variable can point it elsewhere.
+	quote := func(v string) string { return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'" }
+	return pgx.Connect(ctx, fmt.Sprintf("host=%s port=%d user=%s dbname=postgres sslmode=disable connect_timeout=5",
+		quote(s.socketDir), s.port, superuser))
 }
 
 // waitReady returns once postgres accepts connections over the socket. It

@@ -97,7 +97,7 @@ func (o *owner) checkReachable(dir string) error {
 			bit = 0o010
 		}
 		if fi.Mode().Perm()&bit == 0 {
-			return fmt.Errorf("pglaunch: the %s user runs PostgreSQL but cannot enter %s (mode %04o), which holds the data folder %s; make it traversable (chmod o+x %s) or choose a DataDir elsewhere", o.name, p, uint32(fi.Mode().Perm()), dir, p)
+			return fmt.Errorf("pglaunch: the %s user runs PostgreSQL but cannot enter %s (mode %04o), which holds the data folder %s; make it traversable (chmod o+x %s) or choose a DataDir elsewhere: %w", o.name, p, uint32(fi.Mode().Perm()), dir, p, ErrUnreachable)
 		}
 		if p == filepath.Dir(p) {
 			return nil
@@ -106,8 +106,8 @@ func (o *owner) checkReachable(dir string) error {
 }
 
 // mkdirAll creates dir with mode 0700 and any missing folder above it with
-// mode 0755 (umask aside), so that the user running PostgreSQL can reach it.
-// An existing dir is set to 0700, which postgres requires.
+// mode 0755 whatever the umask, so that the user running PostgreSQL can
+// reach it. An existing dir is set to 0700, which postgres requires.
 func mkdirAll(dir string) error {
 	var missing []string
 	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {

@@ -52,8 +52,11 @@ const readyTimeout = 30 * time.Second
 
 // Start starts postgres on cfg.DataDir, first creating the cluster with
 // initdb if the folder holds none, and returns once it accepts connections.
-// It fails if another postgres already runs on the folder. On error no
-// postgres process is left running.
+// ctx bounds the start only, as does a timeout of 30 s; the server runs
+// until Stop, or until our process dies. Start fails if another postgres
+// already runs on the folder, and the error of a postgres that exits during
+// the start quotes the end of DataDir/postgres.log. On error no postgres
+// process is left running.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	began := time.Now()
 	logger := cfg.Logger
@@ -84,6 +87,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := mkdirAll(dataDir); err != nil {
 		return nil, err
 	}
+	if dataDir, err = filepath.EvalSymlinks(dataDir); err != nil {
+		return nil, fmt.Errorf("pglaunch: %w", err)
+	}
 	if err := o.checkReachable(dataDir); err != nil {
 		return nil, err
 	}
@@ -104,8 +110,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 // start does the part of Start that needs the socket folder: initdb if
-// needed, then postgres, retrying on another free port if the one picked was
-// taken in the meantime.
+// needed, then postgres, then a check that the URL works.
 func (s *Server) start(ctx context.Context, binDir string, o *owner, cfg Config) error {
 	var err error
 	if s.password, err = readPassword(s.dataDir); err != nil {
@@ -156,14 +161,13 @@ func (s *Server) start(ctx context.Context, binDir string, o *owner, cfg Config)
 // the port is ours to pick and was taken in the meantime, it tries another.
 func (s *Server) spawnReady(ctx context.Context, binDir string, o *owner, cfg Config) error {
 	for attempt := 1; ; attempt++ {
+		var err error
 		s.port = cfg.Port
 		if s.port == 0 {
-			var err error
 			if s.port, err = freePort(); err != nil {
 				return err
 			}
 		}
-		var err error
 		s.proc, err = spawn(binDir, s.dataDir, s.socketDir, s.port, o, cfg.Ephemeral)
 		if err != nil {
 			return err
@@ -201,7 +205,8 @@ func (s *Server) Port() int { return s.port }
 
 // Stop shuts postgres down fast (open transactions are rolled back, a
 // checkpoint is written) and waits for it to exit. It may be called more than
-// once, and after postgres died by itself.
+// once, and after postgres died by itself, which it logs but does not return.
+// It returns an error only if postgres had to be killed.
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
 		t := time.Now()

@@ -392,11 +392,13 @@ func TestOrphanedServerStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || line != "ready\n" {
+	socketDir, ok := strings.CutPrefix(strings.TrimSpace(line), "ready ")
+	if err != nil || !ok {
 		cmd.Process.Kill()
 		cmd.Wait()
 		t.Fatalf("helper said %q, %v", line, err)
 	}
+	t.Cleanup(func() { os.RemoveAll(socketDir) }) // a killed Cairn leaves it
 	if len(postgresPIDs(t, dataDir)) == 0 {
 		t.Fatal("no postgres runs for the helper")
 	}
@@ -411,16 +413,17 @@ func TestOrphanedServerStops(t *testing.T) {
 }
 
 // TestHelperServer is the process TestOrphanedServerStops kills: it starts a
-// server, says so, and waits.
+// server, says so with its socket folder, and waits.
 func TestHelperServer(t *testing.T) {
 	dataDir := os.Getenv("PGLAUNCH_HELPER_DATADIR")
 	if dataDir == "" {
 		t.Skip("helper process for TestOrphanedServerStops")
 	}
-	if _, err := Start(t.Context(), Config{DataDir: dataDir, Ephemeral: true}); err != nil {
+	s, err := Start(t.Context(), Config{DataDir: dataDir, Ephemeral: true})
+	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Println("ready")
+	fmt.Println("ready", s.socketDir)
 	select {}
 }
 
