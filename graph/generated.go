@@ -2866,7 +2866,7 @@ enum EnvironmentType {
 enum Visibility {
   "Every signed-in user."
   PUBLIC
-  "The provider's tenant tree and its subscribers."
+  "The provider's tenant tree, and the subscribers of its tiers."
   PRIVATE
 }
 

@@ -7,7 +7,6 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/cairn-dev/cairn"
 	"github.com/cairn-dev/cairn/graph"
@@ -15,159 +14,213 @@ import (
 )
 
 func (r *mutationResolver) CreateService(ctx context.Context, input cairn.CreateServiceInput) (*model.ServicePayload, error) {
-	panic(fmt.Errorf("not implemented: CreateService - createService"))
+	v, err := r.Store.CreateService(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ServicePayload{Service: v}, nil
 }
 
 func (r *mutationResolver) UpdateService(ctx context.Context, input cairn.UpdateServiceInput) (*model.ServicePayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateService - updateService"))
+	v, err := r.Store.UpdateService(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ServicePayload{Service: v}, nil
 }
 
 func (r *mutationResolver) DeleteService(ctx context.Context, input cairn.DeleteInput) (*model.DeletePayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteService - deleteService"))
+	return deleted(input.ID, r.Store.DeleteService(ctx, input))
 }
 
 func (r *mutationResolver) CreateServiceEnvironment(ctx context.Context, input cairn.CreateServiceEnvironmentInput) (*model.ServiceEnvironmentPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateServiceEnvironment - createServiceEnvironment"))
+	v, err := r.Store.CreateServiceEnvironment(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ServiceEnvironmentPayload{ServiceEnvironment: v}, nil
 }
 
 func (r *mutationResolver) UpdateServiceEnvironment(ctx context.Context, input cairn.UpdateServiceEnvironmentInput) (*model.ServiceEnvironmentPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateServiceEnvironment - updateServiceEnvironment"))
+	v, err := r.Store.UpdateServiceEnvironment(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ServiceEnvironmentPayload{ServiceEnvironment: v}, nil
 }
 
 func (r *mutationResolver) DeleteServiceEnvironment(ctx context.Context, input cairn.DeleteInput) (*model.DeletePayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteServiceEnvironment - deleteServiceEnvironment"))
+	return deleted(input.ID, r.Store.DeleteServiceEnvironment(ctx, input))
 }
 
 func (r *mutationResolver) CreateServiceModel(ctx context.Context, input cairn.CreateServiceModelInput) (*model.ServiceModelPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateServiceModel - createServiceModel"))
+	v, err := r.Store.CreateServiceModel(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ServiceModelPayload{ServiceModel: v}, nil
 }
 
 func (r *mutationResolver) UpdateServiceModel(ctx context.Context, input cairn.UpdateServiceModelInput) (*model.ServiceModelPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateServiceModel - updateServiceModel"))
+	v, err := r.Store.UpdateServiceModel(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ServiceModelPayload{ServiceModel: v}, nil
 }
 
 func (r *mutationResolver) DeleteServiceModel(ctx context.Context, input cairn.DeleteInput) (*model.DeletePayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteServiceModel - deleteServiceModel"))
+	return deleted(input.ID, r.Store.DeleteServiceModel(ctx, input))
 }
 
 func (r *mutationResolver) CreateProductTier(ctx context.Context, input cairn.CreateProductTierInput) (*model.ProductTierPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateProductTier - createProductTier"))
+	v, err := r.Store.CreateProductTier(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ProductTierPayload{ProductTier: v}, nil
 }
 
 func (r *mutationResolver) UpdateProductTier(ctx context.Context, input cairn.UpdateProductTierInput) (*model.ProductTierPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateProductTier - updateProductTier"))
+	v, err := r.Store.UpdateProductTier(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ProductTierPayload{ProductTier: v}, nil
 }
 
 func (r *mutationResolver) DeleteProductTier(ctx context.Context, input cairn.DeleteInput) (*model.DeletePayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteProductTier - deleteProductTier"))
+	return deleted(input.ID, r.Store.DeleteProductTier(ctx, input))
 }
 
 func (r *mutationResolver) CreateResource(ctx context.Context, input cairn.CreateResourceInput) (*model.ResourcePayload, error) {
-	panic(fmt.Errorf("not implemented: CreateResource - createResource"))
+	v, err := r.Store.CreateResource(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ResourcePayload{Resource: v}, nil
 }
 
 func (r *mutationResolver) UpdateResource(ctx context.Context, input cairn.UpdateResourceInput) (*model.ResourcePayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateResource - updateResource"))
+	v, err := r.Store.UpdateResource(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ResourcePayload{Resource: v}, nil
 }
 
 func (r *mutationResolver) DeleteResource(ctx context.Context, input cairn.DeleteInput) (*model.DeletePayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteResource - deleteResource"))
+	return deleted(input.ID, r.Store.DeleteResource(ctx, input))
 }
 
 func (r *productTierResolver) Service(ctx context.Context, obj *cairn.ProductTier) (*cairn.Service, error) {
-	panic(fmt.Errorf("not implemented: Service - service"))
+	return r.Store.For(ctx).ServiceOfTier(ctx, obj)
 }
 
 func (r *productTierResolver) Model(ctx context.Context, obj *cairn.ProductTier) (*cairn.ServiceModel, error) {
-	panic(fmt.Errorf("not implemented: Model - model"))
+	return r.Store.For(ctx).ModelOfTier(ctx, obj)
 }
 
 func (r *productTierResolver) Resources(ctx context.Context, obj *cairn.ProductTier, first *int, after *string, last *int, before *string, filter *cairn.ResourceFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.Resource], error) {
-	panic(fmt.Errorf("not implemented: Resources - resources"))
+	return r.Store.For(ctx).ResourcesOf(ctx, obj.ID, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *productTierResolver) Subscriptions(ctx context.Context, obj *cairn.ProductTier, first *int, after *string, last *int, before *string, filter *cairn.ServiceSubscriptionFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ServiceSubscription], error) {
-	panic(fmt.Errorf("not implemented: Subscriptions - subscriptions"))
+	return r.Store.For(ctx).SubscriptionsOfTier(ctx, obj.ID, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *queryResolver) Service(ctx context.Context, id string) (*cairn.Service, error) {
-	panic(fmt.Errorf("not implemented: Service - service"))
+	return r.Store.For(ctx).Service(ctx, id)
 }
 
 func (r *queryResolver) Services(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.ServiceFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.Service], error) {
-	panic(fmt.Errorf("not implemented: Services - services"))
+	return r.Store.Services(ctx, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *queryResolver) ServiceEnvironments(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.ServiceEnvironmentFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ServiceEnvironment], error) {
-	panic(fmt.Errorf("not implemented: ServiceEnvironments - serviceEnvironments"))
+	return r.Store.ServiceEnvironments(ctx, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *queryResolver) ServiceModels(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.ServiceModelFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ServiceModel], error) {
-	panic(fmt.Errorf("not implemented: ServiceModels - serviceModels"))
+	return r.Store.ServiceModels(ctx, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *queryResolver) ProductTiers(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.ProductTierFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ProductTier], error) {
-	panic(fmt.Errorf("not implemented: ProductTiers - productTiers"))
+	return r.Store.ProductTiers(ctx, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *queryResolver) Resources(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.ResourceFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.Resource], error) {
-	panic(fmt.Errorf("not implemented: Resources - resources"))
+	return r.Store.Resources(ctx, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *resourceResolver) Dependencies(ctx context.Context, obj *cairn.Resource) ([]*cairn.Resource, error) {
-	panic(fmt.Errorf("not implemented: Dependencies - dependencies"))
+	l := r.Store.For(ctx)
+	deps := make([]*cairn.Resource, 0, len(obj.DependencyIDs))
+	for _, id := range obj.DependencyIDs {
+		d, err := orNil(l.Resource(ctx, id))
+		if err != nil {
+			return nil, err
+		}
+		if d != nil {
+			deps = append(deps, d)
+		}
+	}
+	return deps, nil
 }
 
 func (r *resourceResolver) Service(ctx context.Context, obj *cairn.Resource) (*cairn.Service, error) {
-	panic(fmt.Errorf("not implemented: Service - service"))
+	return r.Store.For(ctx).ServiceOfResource(ctx, obj)
 }
 
 func (r *resourceResolver) Tier(ctx context.Context, obj *cairn.Resource) (*cairn.ProductTier, error) {
-	panic(fmt.Errorf("not implemented: Tier - tier"))
+	return r.Store.For(ctx).TierOfResource(ctx, obj)
 }
 
 func (r *resourceResolver) Instances(ctx context.Context, obj *cairn.Resource, first *int, after *string, last *int, before *string, filter *cairn.ResourceInstanceFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ResourceInstance], error) {
-	panic(fmt.Errorf("not implemented: Instances - instances"))
+	return r.Store.For(ctx).InstancesOfResource(ctx, obj.ID, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *serviceResolver) Provider(ctx context.Context, obj *cairn.Service) (*cairn.Tenant, error) {
-	panic(fmt.Errorf("not implemented: Provider - provider"))
+	return orNil(r.Store.For(ctx).ProviderOfService(ctx, obj))
 }
 
 func (r *serviceResolver) Environments(ctx context.Context, obj *cairn.Service, first *int, after *string, last *int, before *string, filter *cairn.ServiceEnvironmentFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ServiceEnvironment], error) {
-	panic(fmt.Errorf("not implemented: Environments - environments"))
+	return r.Store.For(ctx).EnvironmentsOf(ctx, obj.ID, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *serviceResolver) Subscriptions(ctx context.Context, obj *cairn.Service, first *int, after *string, last *int, before *string, filter *cairn.ServiceSubscriptionFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ServiceSubscription], error) {
-	panic(fmt.Errorf("not implemented: Subscriptions - subscriptions"))
+	return r.Store.For(ctx).SubscriptionsOfService(ctx, obj.ID, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *serviceResolver) Instances(ctx context.Context, obj *cairn.Service, first *int, after *string, last *int, before *string, filter *cairn.ResourceInstanceFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ResourceInstance], error) {
-	panic(fmt.Errorf("not implemented: Instances - instances"))
+	return r.Store.For(ctx).InstancesOfService(ctx, obj.ID, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *serviceEnvironmentResolver) Service(ctx context.Context, obj *cairn.ServiceEnvironment) (*cairn.Service, error) {
-	panic(fmt.Errorf("not implemented: Service - service"))
+	return r.Store.For(ctx).ServiceOfEnvironment(ctx, obj)
 }
 
 func (r *serviceEnvironmentResolver) SourceEnvironment(ctx context.Context, obj *cairn.ServiceEnvironment) (*cairn.ServiceEnvironment, error) {
-	panic(fmt.Errorf("not implemented: SourceEnvironment - sourceEnvironment"))
+	if obj.SourceEnvironmentID == nil {
+		return nil, nil
+	}
+	return orNil(r.Store.For(ctx).SourceOfEnvironment(ctx, obj))
 }
 
 func (r *serviceEnvironmentResolver) Models(ctx context.Context, obj *cairn.ServiceEnvironment, first *int, after *string, last *int, before *string, filter *cairn.ServiceModelFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ServiceModel], error) {
-	panic(fmt.Errorf("not implemented: Models - models"))
+	return r.Store.For(ctx).ModelsOf(ctx, obj.ID, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *serviceModelResolver) Service(ctx context.Context, obj *cairn.ServiceModel) (*cairn.Service, error) {
-	panic(fmt.Errorf("not implemented: Service - service"))
+	return r.Store.For(ctx).ServiceOfModel(ctx, obj)
 }
 
 func (r *serviceModelResolver) Environment(ctx context.Context, obj *cairn.ServiceModel) (*cairn.ServiceEnvironment, error) {
-	panic(fmt.Errorf("not implemented: Environment - environment"))
+	return r.Store.For(ctx).EnvironmentOfModel(ctx, obj)
 }
 
 func (r *serviceModelResolver) Tiers(ctx context.Context, obj *cairn.ServiceModel, first *int, after *string, last *int, before *string, filter *cairn.ProductTierFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ProductTier], error) {
-	panic(fmt.Errorf("not implemented: Tiers - tiers"))
+	return r.Store.For(ctx).TiersOf(ctx, obj.ID, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *Resolver) ProductTier() graph.ProductTierResolver { return &productTierResolver{r} }

@@ -7,22 +7,35 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/cairn-dev/cairn"
 	"github.com/cairn-dev/cairn/graph"
 )
 
 func (r *mutationResolver) Noop(ctx context.Context) (*bool, error) {
-	panic(fmt.Errorf("not implemented: Noop - _noop"))
+	return nil, nil
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (cairn.Node, error) {
-	panic(fmt.Errorf("not implemented: Node - node"))
+	return r.Store.For(ctx).Node(ctx, id)
 }
 
 func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]cairn.Node, error) {
-	panic(fmt.Errorf("not implemented: Nodes - nodes"))
+	if len(ids) > 100 {
+		return nil, cairn.FieldError("ids", "ask for at most 100 ids at once, not %d", len(ids))
+	}
+	l := r.Store.For(ctx)
+	nodes := make([]cairn.Node, len(ids))
+	for i, id := range ids {
+		n, err := l.Node(ctx, id)
+		if err != nil && cairn.ErrorCode(err) != cairn.ENOTFOUND {
+			return nil, err
+		}
+		if err == nil {
+			nodes[i] = n
+		}
+	}
+	return nodes, nil
 }
 
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }

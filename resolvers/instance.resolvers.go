@@ -7,7 +7,6 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/cairn-dev/cairn"
 	"github.com/cairn-dev/cairn/graph"
@@ -15,67 +14,81 @@ import (
 )
 
 func (r *mutationResolver) CreateServiceSubscription(ctx context.Context, input cairn.CreateServiceSubscriptionInput) (*model.ServiceSubscriptionPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateServiceSubscription - createServiceSubscription"))
+	v, err := r.Store.CreateServiceSubscription(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ServiceSubscriptionPayload{ServiceSubscription: v}, nil
 }
 
 func (r *mutationResolver) DeleteServiceSubscription(ctx context.Context, input cairn.DeleteInput) (*model.DeletePayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteServiceSubscription - deleteServiceSubscription"))
+	return deleted(input.ID, r.Store.DeleteServiceSubscription(ctx, input))
 }
 
 func (r *mutationResolver) CreateInstance(ctx context.Context, input cairn.CreateInstanceInput) (*model.InstancePayload, error) {
-	panic(fmt.Errorf("not implemented: CreateInstance - createInstance"))
+	if input.IdempotencyKey == nil {
+		input.IdempotencyKey = idempotencyKey(ctx)
+	}
+	v, err := r.Store.CreateInstance(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.InstancePayload{Instance: v}, nil
 }
 
 func (r *mutationResolver) DeleteInstance(ctx context.Context, input cairn.DeleteInput) (*model.DeletePayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteInstance - deleteInstance"))
+	return deleted(input.ID, r.Store.DeleteInstance(ctx, input))
 }
 
 func (r *queryResolver) ServiceSubscription(ctx context.Context, id string) (*cairn.ServiceSubscription, error) {
-	panic(fmt.Errorf("not implemented: ServiceSubscription - serviceSubscription"))
+	return r.Store.For(ctx).ServiceSubscription(ctx, id)
 }
 
 func (r *queryResolver) ServiceSubscriptions(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.ServiceSubscriptionFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ServiceSubscription], error) {
-	panic(fmt.Errorf("not implemented: ServiceSubscriptions - serviceSubscriptions"))
+	return r.Store.ServiceSubscriptions(ctx, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *queryResolver) Instance(ctx context.Context, id string) (*cairn.ResourceInstance, error) {
-	panic(fmt.Errorf("not implemented: Instance - instance"))
+	return r.Store.For(ctx).Instance(ctx, id)
 }
 
 func (r *queryResolver) Instances(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.ResourceInstanceFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ResourceInstance], error) {
-	panic(fmt.Errorf("not implemented: Instances - instances"))
+	return r.Store.Instances(ctx, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *resourceInstanceResolver) Resource(ctx context.Context, obj *cairn.ResourceInstance) (*cairn.Resource, error) {
-	panic(fmt.Errorf("not implemented: Resource - resource"))
+	return orNil(r.Store.For(ctx).ResourceOfInstance(ctx, obj))
 }
 
 func (r *resourceInstanceResolver) Subscription(ctx context.Context, obj *cairn.ResourceInstance) (*cairn.ServiceSubscription, error) {
-	panic(fmt.Errorf("not implemented: Subscription - subscription"))
+	return orNil(r.Store.For(ctx).SubscriptionOfInstance(ctx, obj))
 }
 
 func (r *resourceInstanceResolver) Tenant(ctx context.Context, obj *cairn.ResourceInstance) (*cairn.Tenant, error) {
-	panic(fmt.Errorf("not implemented: Tenant - tenant"))
+	return orNil(r.Store.For(ctx).TenantOfInstance(ctx, obj))
 }
 
 func (r *resourceInstanceResolver) CreatedBy(ctx context.Context, obj *cairn.ResourceInstance) (*cairn.User, error) {
-	panic(fmt.Errorf("not implemented: CreatedBy - createdBy"))
+	if obj.CreatedByUserID == nil {
+		return nil, nil
+	}
+	return orNil(r.Store.For(ctx).CreatorOfInstance(ctx, obj))
 }
 
 func (r *serviceSubscriptionResolver) Tenant(ctx context.Context, obj *cairn.ServiceSubscription) (*cairn.Tenant, error) {
-	panic(fmt.Errorf("not implemented: Tenant - tenant"))
+	return orNil(r.Store.For(ctx).TenantOfSubscription(ctx, obj))
 }
 
 func (r *serviceSubscriptionResolver) Tier(ctx context.Context, obj *cairn.ServiceSubscription) (*cairn.ProductTier, error) {
-	panic(fmt.Errorf("not implemented: Tier - tier"))
+	return orNil(r.Store.For(ctx).TierOfSubscription(ctx, obj))
 }
 
 func (r *serviceSubscriptionResolver) Service(ctx context.Context, obj *cairn.ServiceSubscription) (*cairn.Service, error) {
-	panic(fmt.Errorf("not implemented: Service - service"))
+	return orNil(r.Store.For(ctx).ServiceOfSubscription(ctx, obj))
 }
 
 func (r *serviceSubscriptionResolver) Instances(ctx context.Context, obj *cairn.ServiceSubscription, first *int, after *string, last *int, before *string, filter *cairn.ResourceInstanceFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ResourceInstance], error) {
-	panic(fmt.Errorf("not implemented: Instances - instances"))
+	return r.Store.For(ctx).InstancesOfSubscription(ctx, obj.ID, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *Resolver) ResourceInstance() graph.ResourceInstanceResolver {

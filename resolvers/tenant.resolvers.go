@@ -7,115 +7,145 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/cairn-dev/cairn"
+	"github.com/cairn-dev/cairn/auth"
 	"github.com/cairn-dev/cairn/graph"
 	"github.com/cairn-dev/cairn/graph/model"
 )
 
 func (r *mutationResolver) SignUp(ctx context.Context, input cairn.SignUpInput) (*model.SignInPayload, error) {
-	panic(fmt.Errorf("not implemented: SignUp - signUp"))
+	return r.signUp(ctx, input)
 }
 
 func (r *mutationResolver) SignIn(ctx context.Context, input cairn.SignInInput) (*model.SignInPayload, error) {
-	panic(fmt.Errorf("not implemented: SignIn - signIn"))
+	return r.signIn(ctx, input)
 }
 
 func (r *mutationResolver) CreateTenant(ctx context.Context, input cairn.CreateTenantInput) (*model.TenantPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateTenant - createTenant"))
+	v, err := r.Store.CreateTenant(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.TenantPayload{Tenant: v}, nil
 }
 
 func (r *mutationResolver) UpdateTenant(ctx context.Context, input cairn.UpdateTenantInput) (*model.TenantPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateTenant - updateTenant"))
+	v, err := r.Store.UpdateTenant(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.TenantPayload{Tenant: v}, nil
 }
 
 func (r *mutationResolver) DeleteTenant(ctx context.Context, input cairn.DeleteInput) (*model.DeletePayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteTenant - deleteTenant"))
+	return deleted(input.ID, r.Store.DeleteTenant(ctx, input))
 }
 
 func (r *mutationResolver) CreateUser(ctx context.Context, input cairn.CreateUserInput) (*model.UserPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateUser - createUser"))
+	hash := ""
+	if input.Password != nil {
+		var err error
+		if hash, err = auth.HashPassword(*input.Password); err != nil {
+			return nil, err
+		}
+	}
+	v, err := r.Store.CreateUser(ctx, input, hash)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UserPayload{User: v}, nil
 }
 
 func (r *mutationResolver) UpdateUser(ctx context.Context, input cairn.UpdateUserInput) (*model.UserPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateUser - updateUser"))
+	v, err := r.Store.UpdateUser(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UserPayload{User: v}, nil
 }
 
 func (r *mutationResolver) DeleteUser(ctx context.Context, input cairn.DeleteInput) (*model.DeletePayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteUser - deleteUser"))
+	return deleted(input.ID, r.Store.DeleteUser(ctx, input))
 }
 
 func (r *mutationResolver) CreateRoleBinding(ctx context.Context, input cairn.CreateRoleBindingInput) (*model.RoleBindingPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateRoleBinding - createRoleBinding"))
+	v, err := r.Store.CreateRoleBinding(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RoleBindingPayload{RoleBinding: v}, nil
 }
 
 func (r *mutationResolver) DeleteRoleBinding(ctx context.Context, input cairn.DeleteInput) (*model.DeletePayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteRoleBinding - deleteRoleBinding"))
+	return deleted(input.ID, r.Store.DeleteRoleBinding(ctx, input))
 }
 
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
-	panic(fmt.Errorf("not implemented: Viewer - viewer"))
+	return r.viewer(ctx)
 }
 
 func (r *queryResolver) Tenant(ctx context.Context, id string) (*cairn.Tenant, error) {
-	panic(fmt.Errorf("not implemented: Tenant - tenant"))
+	return r.Store.For(ctx).Tenant(ctx, id)
 }
 
 func (r *queryResolver) Tenants(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.TenantFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.Tenant], error) {
-	panic(fmt.Errorf("not implemented: Tenants - tenants"))
+	return r.Store.Tenants(ctx, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *queryResolver) User(ctx context.Context, id string) (*cairn.User, error) {
-	panic(fmt.Errorf("not implemented: User - user"))
+	return r.Store.For(ctx).User(ctx, id)
 }
 
 func (r *queryResolver) Users(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.UserFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.User], error) {
-	panic(fmt.Errorf("not implemented: Users - users"))
+	return r.Store.Users(ctx, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *queryResolver) RoleBindings(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.RoleBindingFilter) (*cairn.Connection[cairn.RoleBinding], error) {
-	panic(fmt.Errorf("not implemented: RoleBindings - roleBindings"))
+	return r.Store.RoleBindings(ctx, pageArgs(first, after, last, before), filter)
 }
 
 func (r *roleBindingResolver) User(ctx context.Context, obj *cairn.RoleBinding) (*cairn.User, error) {
-	panic(fmt.Errorf("not implemented: User - user"))
+	return orNil(r.Store.For(ctx).UserOfRoleBinding(ctx, obj))
 }
 
 func (r *roleBindingResolver) Tenant(ctx context.Context, obj *cairn.RoleBinding) (*cairn.Tenant, error) {
-	panic(fmt.Errorf("not implemented: Tenant - tenant"))
+	return orNil(r.Store.For(ctx).TenantOfRoleBinding(ctx, obj))
 }
 
 func (r *tenantResolver) Parent(ctx context.Context, obj *cairn.Tenant) (*cairn.Tenant, error) {
-	panic(fmt.Errorf("not implemented: Parent - parent"))
+	if obj.ParentID == nil {
+		return nil, nil
+	}
+	return orNil(r.Store.For(ctx).ParentOfTenant(ctx, obj))
 }
 
 func (r *tenantResolver) Children(ctx context.Context, obj *cairn.Tenant, first *int, after *string, last *int, before *string, filter *cairn.TenantFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.Tenant], error) {
-	panic(fmt.Errorf("not implemented: Children - children"))
+	return r.Store.For(ctx).ChildrenOf(ctx, obj.ID, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *tenantResolver) Users(ctx context.Context, obj *cairn.Tenant, first *int, after *string, last *int, before *string, filter *cairn.UserFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.User], error) {
-	panic(fmt.Errorf("not implemented: Users - users"))
+	return r.Store.For(ctx).UsersOf(ctx, obj.ID, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *tenantResolver) Services(ctx context.Context, obj *cairn.Tenant, first *int, after *string, last *int, before *string, filter *cairn.ServiceFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.Service], error) {
-	panic(fmt.Errorf("not implemented: Services - services"))
+	return r.Store.For(ctx).ServicesOf(ctx, obj.ID, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *tenantResolver) Subscriptions(ctx context.Context, obj *cairn.Tenant, first *int, after *string, last *int, before *string, filter *cairn.ServiceSubscriptionFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ServiceSubscription], error) {
-	panic(fmt.Errorf("not implemented: Subscriptions - subscriptions"))
+	return r.Store.For(ctx).SubscriptionsOfTenant(ctx, obj.ID, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *tenantResolver) Instances(ctx context.Context, obj *cairn.Tenant, first *int, after *string, last *int, before *string, filter *cairn.ResourceInstanceFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ResourceInstance], error) {
-	panic(fmt.Errorf("not implemented: Instances - instances"))
+	return r.Store.For(ctx).InstancesOfTenant(ctx, obj.ID, pageArgs(first, after, last, before), filter, orderBy)
 }
 
 func (r *userResolver) Tenant(ctx context.Context, obj *cairn.User) (*cairn.Tenant, error) {
-	panic(fmt.Errorf("not implemented: Tenant - tenant"))
+	return orNil(r.Store.For(ctx).TenantOfUser(ctx, obj))
 }
 
 func (r *userResolver) RoleBindings(ctx context.Context, obj *cairn.User, first *int, after *string, last *int, before *string) (*cairn.Connection[cairn.RoleBinding], error) {
-	panic(fmt.Errorf("not implemented: RoleBindings - roleBindings"))
+	return r.Store.For(ctx).RoleBindingsOf(ctx, obj.ID, pageArgs(first, after, last, before))
 }
 
 func (r *Resolver) RoleBinding() graph.RoleBindingResolver { return &roleBindingResolver{r} }

@@ -33,7 +33,11 @@ func listKind[T, F any](ctx context.Context, s *Store, k kind[T, F], args cairn.
 	if err != nil {
 		return nil, err
 	}
-	return list[T](ctx, s.db, args, o, k.where(p, f), k.name+"s")
+	c, err := list[T](ctx, s.db, args, o, k.where(p, f), k.name+"s")
+	if err == nil {
+		remember(loadersIn(ctx), c.Nodes())
+	}
+	return c, err
 }
 
 // eq adds "column = value" when value is set.
@@ -95,7 +99,7 @@ var (
 			q = eq(eq(eq(q, "tenant_id", f.TenantID), "service_id", f.ServiceID), "tier_id", f.TierID)
 			q = eq(eq(eq(eq(q, "resource_id", f.ResourceID), "subscription_id", f.SubscriptionID), "cloud_provider", f.CloudProvider), "region", f.Region)
 			if len(f.Status) > 0 {
-				q = q.Where("?TableAlias.status IN (?)", bun.In(f.Status))
+				q = q.Where("?TableAlias.status IN (?)", bun.List(f.Status))
 			}
 			return q
 		}}

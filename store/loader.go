@@ -2,8 +2,9 @@ package store
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
+	"reflect"
 	"sync"
 	"time"
 
@@ -15,26 +16,50 @@ import (
 // through them, so a request costs a number of statements bounded by its
 // depth, not by the number of rows it touches. They carry the principal of the
 // request: every batch is scoped in SQL like any other read.
+//
+// Edges batch by cohort rather than by time. Objects loaded by one statement
+// (a page, a batch) form a cohort; when an edge is asked of one member (the
+// environments of a service, the resource of an instance), it is loaded for
+// every member in one statement, and the other members find it done. No
+// member waits on a timer, so a single-object read costs no latency, and a
+// deep read costs one statement per edge and level whatever the scheduler
+// does. Lookups by bare ID (node, nodes, instance(id)) batch through
+// dataloadgen's time window.
 type Loaders struct {
-	s    *Store
-	p    *cairn.Principal
-	wait time.Duration
+	s *Store
+	p *cairn.Principal
 
-	mu    sync.Mutex
-	byID  map[string]any // kind name → *dataloadgen.Loader[string, *T]
-	conns map[string]any // kind name + parent column → *connLoader[T, F]
+	mu      sync.Mutex
+	byID    map[string]any // kind name → *dataloadgen.Loader[string, *T]
+	cohorts map[string]*cohort
+	futures map[futureKey]*future
+}
+
+// cohort is a set of objects of one kind loaded by one statement.
+type cohort struct {
+	ids  []string
+	rows any // []*T
+}
+
+type futureKey struct {
+	edge string
+	c    *cohort
+	args string
+}
+
+type future struct {
+	done chan struct{}
+	val  any
+	err  error
 }
 
 // NewLoaders returns the loaders of one request made by p.
 func (s *Store) NewLoaders(p *cairn.Principal) *Loaders {
-	return &Loaders{s: s, p: p, wait: s.loaderWait(), byID: map[string]any{}, conns: map[string]any{}}
+	return &Loaders{s: s, p: p, byID: map[string]any{}, cohorts: map[string]*cohort{}, futures: map[futureKey]*future{}}
 }
 
-// LoaderWait is how long a loader collects keys before it runs its batch.
-// gqlgen resolves sibling fields concurrently, so a short window suffices.
-var LoaderWait = 2 * time.Millisecond
-
-func (s *Store) loaderWait() time.Duration { return LoaderWait }
+// LoaderWait is how long a lookup by bare ID collects keys before it runs.
+var LoaderWait = time.Millisecond
 
 type loadersKey struct{}
 
@@ -52,34 +77,131 @@ func (s *Store) For(ctx context.Context) *Loaders {
 	return s.NewLoaders(cairn.PrincipalFromContext(ctx))
 }
 
-// loadByID loads one object of kind k by ID through the request's batch.
-// Returns NOT_FOUND when it does not exist or is outside the caller's scope.
+func loadersIn(ctx context.Context) *Loaders {
+	l, _ := ctx.Value(loadersKey{}).(*Loaders)
+	return l
+}
+
+var errNotSignedIn = cairn.Errorf(cairn.EUNAUTHENTICATED, "Sign in first: send Authorization: Bearer <token> (signIn returns one).")
+
+// remember makes rows a cohort. Objects already in a cohort stay in theirs.
+func remember[T any](l *Loaders, rows []*T) {
+	if l == nil || len(rows) == 0 {
+		return
+	}
+	idField := l.s.db.Table(reflect.TypeFor[T]()).LookupField("id")
+	c := &cohort{ids: make([]string, len(rows)), rows: rows}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, r := range rows {
+		id := idField.Value(reflect.ValueOf(r).Elem()).String()
+		c.ids[i] = id
+		if _, ok := l.cohorts[id]; !ok {
+			l.cohorts[id] = c
+		}
+	}
+}
+
+// cohortOf returns the cohort of the object id, or a cohort of it alone.
+func cohortOf[T any](l *Loaders, id string, obj *T) *cohort {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c, ok := l.cohorts[id]
+	if !ok {
+		c = &cohort{ids: []string{id}}
+		if obj != nil {
+			c.rows = []*T{obj}
+		}
+		l.cohorts[id] = c
+	}
+	return c
+}
+
+// once runs fetch for key unless another caller ran or runs it, and returns
+// its result.
+func (l *Loaders) once(key futureKey, fetch func() (any, error)) (any, error) {
+	l.mu.Lock()
+	f, ok := l.futures[key]
+	if ok {
+		l.mu.Unlock()
+		<-f.done
+		return f.val, f.err
+	}
+	f = &future{done: make(chan struct{})}
+	l.futures[key] = f
+	l.mu.Unlock()
+	defer close(f.done)
+	f.val, f.err = fetch()
+	return f.val, f.err
+}
+
+// loadByID loads one object of kind k by ID, batching with the other lookups
+// by ID of the request. Returns NOT_FOUND when it does not exist or is outside
+// the caller's scope.
 func loadByID[T, F any](ctx context.Context, l *Loaders, k kind[T, F], id string) (*T, error) {
 	if l.p == nil {
-		return nil, cairn.Errorf(cairn.EUNAUTHENTICATED, "Sign in first: send Authorization: Bearer <token> (signIn returns one).")
+		return nil, errNotSignedIn
 	}
 	l.mu.Lock()
 	ld, ok := l.byID[k.name].(*dataloadgen.Loader[string, *T])
 	if !ok {
 		where := k.where(l.p, nil)
 		ld = dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string]*T, error) {
-			return byIDs[T](ctx, l.s.db, ids, where, k.name)
-		}, dataloadgen.WithWait(l.wait))
+			m, err := byIDs[T](ctx, l.s.db, ids, where, k.name)
+			remember(l, values(m))
+			return m, err
+		}, dataloadgen.WithWait(LoaderWait))
 		l.byID[k.name] = ld
 	}
 	l.mu.Unlock()
 	v, err := ld.Load(ctx, id)
-	if err != nil {
-		if errors.Is(err, dataloadgen.ErrNotFound) {
-			return nil, cairn.NotFound(k.name, id)
-		}
-		return nil, err
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, cairn.NotFound(k.name, id)
 	}
-	return v, nil
+	return v, err
 }
 
-// connKey identifies one nested connection: the parent and the arguments.
-type connKey struct{ parent, args string }
+func values[K comparable, V any](m map[K]V) []V {
+	out := make([]V, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+// loadParent loads the object of kind pk that child points to (key(child)):
+// for the whole cohort of child in one statement. Returns NOT_FOUND when it is
+// outside the caller's scope.
+func loadParent[C, P, F any](ctx context.Context, l *Loaders, edge string, childID string, child *C, pk kind[P, F], key func(*C) string) (*P, error) {
+	if l.p == nil {
+		return nil, errNotSignedIn
+	}
+	c := cohortOf(l, childID, child)
+	v, err := l.once(futureKey{edge: edge, c: c}, func() (any, error) {
+		rows, ok := c.rows.([]*C)
+		if !ok {
+			rows = []*C{child}
+		}
+		seen := map[string]bool{}
+		var ids []string
+		for _, r := range rows {
+			if id := key(r); id != "" && !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+		m, err := byIDs[P](ctx, l.s.db, ids, pk.where(l.p, nil), pk.name)
+		remember(l, values(m))
+		return m, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := v.(map[string]*P)[key(child)]; ok {
+		return p, nil
+	}
+	return nil, cairn.NotFound(pk.name, key(child))
+}
 
 type connArgs[F any] struct {
 	Page   cairn.PageArgs
@@ -87,63 +209,31 @@ type connArgs[F any] struct {
 	Order  *cairn.Order
 }
 
-// connLoader batches the nested connections of one kind under one parent
-// column: all parents asked with the same arguments cost one statement.
-type connLoader[T, F any] struct {
-	ld   *dataloadgen.Loader[connKey, *cairn.Connection[T]]
-	mu   sync.Mutex
-	args map[string]connArgs[F]
-}
-
+// loadConn loads the connection of kind k under parent (rows whose parentCol
+// is parent): for the whole cohort of parent in one statement per distinct set
+// of arguments.
 func loadConn[T, F any](ctx context.Context, l *Loaders, k kind[T, F], parentCol, parent string, page cairn.PageArgs, f *F, o *cairn.Order) (*cairn.Connection[T], error) {
 	if l.p == nil {
-		return nil, cairn.Errorf(cairn.EUNAUTHENTICATED, "Sign in first: send Authorization: Bearer <token> (signIn returns one).")
+		return nil, errNotSignedIn
 	}
-	l.mu.Lock()
-	cl, ok := l.conns[k.name+"."+parentCol].(*connLoader[T, F])
-	if !ok {
-		cl = &connLoader[T, F]{args: map[string]connArgs[F]{}}
-		cl.ld = dataloadgen.NewLoader(func(ctx context.Context, keys []connKey) ([]*cairn.Connection[T], []error) {
-			return cl.fetch(ctx, l, k, parentCol, keys)
-		}, dataloadgen.WithWait(l.wait))
-		l.conns[k.name+"."+parentCol] = cl
-	}
-	l.mu.Unlock()
-
-	a := connArgs[F]{Page: page, Filter: f, Order: o}
-	b, err := json.Marshal(a)
+	args, err := json.Marshal(connArgs[F]{Page: page, Filter: f, Order: o})
 	if err != nil {
 		return nil, err
 	}
-	cl.mu.Lock()
-	cl.args[string(b)] = a
-	cl.mu.Unlock()
-	return cl.ld.Load(ctx, connKey{parent: parent, args: string(b)})
-}
-
-// fetch runs one statement per distinct set of arguments among keys.
-func (cl *connLoader[T, F]) fetch(ctx context.Context, l *Loaders, k kind[T, F], parentCol string, keys []connKey) ([]*cairn.Connection[T], []error) {
-	groups := map[string][]string{}
-	for _, key := range keys {
-		groups[key.args] = append(groups[key.args], key.parent)
-	}
-	results := map[string]map[string]*cairn.Connection[T]{}
-	failed := map[string]error{}
-	for args, parents := range groups {
-		cl.mu.Lock()
-		a := cl.args[args]
-		cl.mu.Unlock()
-		res, err := listPerParent[T](ctx, l.s.db, parentCol, parents, a.Page, a.Order, k.where(l.p, a.Filter), k.name+"s")
-		results[args], failed[args] = res, err
-	}
-	conns := make([]*cairn.Connection[T], len(keys))
-	errs := make([]error, len(keys))
-	for i, key := range keys {
-		if err := failed[key.args]; err != nil {
-			errs[i] = err
-			continue
+	c := cohortOf[T](l, parent, nil)
+	v, err := l.once(futureKey{edge: k.name + "." + parentCol, c: c, args: string(args)}, func() (any, error) {
+		m, err := listPerParent[T](ctx, l.s.db, parentCol, c.ids, page, o, k.where(l.p, f), k.name+"s")
+		var all []*T
+		for _, conn := range m {
+			for _, e := range conn.Edges {
+				all = append(all, e.Node)
+			}
 		}
-		conns[i] = results[key.args][key.parent]
+		remember(l, all)
+		return m, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return conns, errs
+	return v.(map[string]*cairn.Connection[T])[parent], nil
 }

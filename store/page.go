@@ -210,7 +210,7 @@ func listPerParent[T any](ctx context.Context, db *bun.DB, parentCol string, par
 		}
 		err := where(db.NewSelect().Model((*T)(nil))).
 			ColumnExpr("?TableAlias.? AS parent, count(*) AS n", bun.Ident(parentCol)).
-			Where("?TableAlias.? IN (?)", bun.Ident(parentCol), bun.In(parents)).
+			Where("?TableAlias.? IN (?)", bun.Ident(parentCol), bun.List(parents)).
 			GroupExpr("?TableAlias.?", bun.Ident(parentCol)).Scan(ctx, &res)
 		m := make(map[string]int, len(res))
 		for _, r := range res {
@@ -233,7 +233,7 @@ func listPerParent[T any](ctx context.Context, db *bun.DB, parentCol string, par
 // byIDs returns the rows of T with the IDs that where selects, keyed by ID.
 func byIDs[T any](ctx context.Context, db *bun.DB, ids []string, where filterFunc, what string) (map[string]*T, error) {
 	var rows []*T
-	if err := where(db.NewSelect().Model(&rows)).Where("?TableAlias.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	if err := where(db.NewSelect().Model(&rows)).Where("?TableAlias.id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
 		return nil, interpretError(err, "load "+what)
 	}
 	idField := db.Table(reflect.TypeFor[T]()).LookupField("id")

@@ -47,25 +47,33 @@ func scopeRoleBindings(q *bun.SelectQuery, p *cairn.Principal) *bun.SelectQuery 
 	})
 }
 
-// scopeCatalog is the read scope of a catalog table: the provider's tree, every
-// signed-in user for PUBLIC environments, and the subscribers of the service.
-// serviceCol is the column holding the service's ID; public is the predicate
-// that the row belongs to a PUBLIC environment.
-func scopeCatalog(serviceCol, public string) scopeFunc {
+// scopeCatalog is the read scope of a catalog table: the provider's tree,
+// every signed-in user for PUBLIC environments, and the subscribers of a tier
+// for the environment that tier belongs to (not the service's other, private
+// environments). public and subscribed are predicates on the row.
+func scopeCatalog(public, subscribed string) scopeFunc {
 	return func(q *bun.SelectQuery, p *cairn.Principal) *bun.SelectQuery {
 		readers := ids(p, cairn.RoleReader)
 		return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 			return q.Where("?TableAlias.provider_tenant_id IN "+treeSQL, readers).
 				WhereOr(public).
-				WhereOr("?TableAlias."+serviceCol+" IN (SELECT service_id FROM service_subscriptions WHERE tenant_id IN "+treeSQL+")", readers)
+				WhereOr(subscribed, readers)
 		})
 	}
 }
 
+// subscribedEnvs selects the environments of the tiers the subtrees of an
+// array of tenant IDs subscribe to.
+const subscribedEnvs = "(SELECT pt.environment_id FROM service_subscriptions AS ss JOIN product_tiers AS pt ON pt.id = ss.tier_id WHERE ss.tenant_id IN " + treeSQL + ")"
+
 var (
-	scopeServices     = scopeCatalog("id", "?TableAlias.id IN (SELECT service_id FROM service_environments WHERE visibility = 'PUBLIC')")
-	scopeEnvironments = scopeCatalog("service_id", "?TableAlias.visibility = 'PUBLIC'")
-	scopeBelowEnv     = scopeCatalog("service_id", "?TableAlias.environment_id IN (SELECT id FROM service_environments WHERE visibility = 'PUBLIC')")
+	scopeServices = scopeCatalog(
+		"?TableAlias.id IN (SELECT service_id FROM service_environments WHERE visibility = 'PUBLIC')",
+		"?TableAlias.id IN (SELECT service_id FROM service_subscriptions WHERE tenant_id IN "+treeSQL+")")
+	scopeEnvironments = scopeCatalog("?TableAlias.visibility = 'PUBLIC'", "?TableAlias.id IN "+subscribedEnvs)
+	scopeBelowEnv     = scopeCatalog(
+		"?TableAlias.environment_id IN (SELECT id FROM service_environments WHERE visibility = 'PUBLIC')",
+		"?TableAlias.environment_id IN "+subscribedEnvs)
 )
 
 // scopeOwned is the read scope of subscriptions and instances: the owning

@@ -37,8 +37,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	db := bun.NewDB(sqldb, pgdialect.New(), bun.WithDiscardUnknownColumns())
-	db.AddQueryHook(countHook{})
+	db := bun.NewDB(sqldb, pgdialect.New(), bun.WithDiscardUnknownColumns()).WithQueryHook(countHook{})
 	return &Store{db: db, Now: time.Now}, nil
 }
 

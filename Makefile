@@ -1,0 +1,48 @@
+# Cairn. `make run` serves the API on a private PostgreSQL; `make test` runs
+# every check CI runs. See README.md.
+
+GO ?= go
+PKGS = ./...
+
+.PHONY: run build test unit lint generate check-generated bench clean deps
+
+run: deps
+	$(GO) run ./cmd/cairn serve
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+# test: formatting, vet, staticcheck, generated code up to date, then every
+# test against a real PostgreSQL.
+test: deps lint check-generated unit
+
+unit:
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+
+generate:
+	$(GO) tool gqlgen generate
+
+# check-generated fails when `make generate` would change the committed code.
+check-generated:
+	@before=$$(cat gqlgen.yml schema/*.graphqls graph/generated.go graph/model/*.go resolvers/*.go | sha256sum); \
+	  $(GO) tool gqlgen generate; \
+	  after=$$(cat gqlgen.yml schema/*.graphqls graph/generated.go graph/model/*.go resolvers/*.go | sha256sum); \
+	  if [ "$$before" != "$$after" ]; then echo "make generate changed the generated code: commit the result"; git status --short graph resolvers; exit 1; fi
+
+# deps installs what the tests need from Debian when it is missing: the
+# PostgreSQL server binaries.
+deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  { echo "installing PostgreSQL (apt-get)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./bench/...
+
+clean:
+	rm -rf bin .cairn

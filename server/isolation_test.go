@@ -1,0 +1,98 @@
+package server_test
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestTenantIsolation signs in as the admins of two customer tenants and
+// proves that neither can read, list, count, resolve by node(id) or change
+// the other's objects: each answers exactly as an object that does not exist.
+func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	d := e.demo
+	for _, tc := range []struct {
+		who, other             string
+		tenant, user, sub      string
+		instances, ownInstance []string
+	}{
+		{who: "alice", other: "bob", tenant: d.CustomerB, user: d.Bob, sub: d.SubB, instances: d.InstancesB, ownInstance: d.InstancesA},
+		{who: "bob", other: "alice", tenant: d.CustomerA, user: d.Alice, sub: d.SubA, instances: d.InstancesA, ownInstance: d.InstancesB},
+	} {
+		t.Run(tc.who, func(t *testing.T) {
+			foreign := append([]string{tc.tenant, tc.user, tc.sub}, tc.instances...)
+			for _, id := range foreign {
+				r := e.do(tc.who, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id})
+				if get(r.Data, "node") != nil || r.code() != "NOT_FOUND" {
+					t.Errorf("node(%s): data %v, code %q; want null and NOT_FOUND", id, r.Data, r.code())
+				}
+				// The same query for an ID that never existed answers the same.
+				missing := e.do(tc.who, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id[:len(id)-2] + "zz"})
+				if r.Errors[0].Message[:10] != missing.Errors[0].Message[:10] {
+					t.Errorf("node(%s) answers %q, a missing ID %q: they must not differ", id, r.Errors[0].Message, missing.Errors[0].Message)
+				}
+			}
+			for _, q := range []string{
+				`query($id: ID!) { instance(id: $id) { id } }`,
+				`query($id: ID!) { serviceSubscription(id: $id) { id } }`,
+				`query($id: ID!) { tenant(id: $id) { id } }`,
+				`query($id: ID!) { user(id: $id) { id } }`,
+			} {
+				for _, id := range foreign {
+					if r := e.do(tc.who, q, map[string]any{"id": id}); r.code() != "NOT_FOUND" && r.code() != "" {
+						t.Errorf("%s with %s: code %q", q, id, r.code())
+					} else if r.code() == "" && fmt.Sprint(r.Data) != "map[]" && !allNil(r.Data) {
+						t.Errorf("%s with %s returned data %v", q, id, r.Data)
+					}
+				}
+			}
+			// Lists and counts hold only the caller's own instances.
+			r := e.do(tc.who, `{ instances(first: 100) { totalCount nodes { id tenantId } }
+				serviceSubscriptions { totalCount nodes { id } }
+				tenants { totalCount nodes { id } }
+				users { totalCount nodes { id } } }`, nil)
+			if len(r.Errors) > 0 {
+				t.Fatal(r.Errors)
+			}
+			if n := get(r.Data, "instances", "totalCount"); n != float64(len(tc.ownInstance)) {
+				t.Errorf("instances totalCount %v, want %d", n, len(tc.ownInstance))
+			}
+			for _, list := range []string{"instances", "serviceSubscriptions", "tenants", "users"} {
+				for _, n := range get(r.Data, list, "nodes").([]any) {
+					id := get(n, "id").(string)
+					for _, f := range foreign {
+						if id == f {
+							t.Errorf("%s lists %s of %s", list, id, tc.other)
+						}
+					}
+				}
+			}
+			// The other's instances do not show under the shared service either.
+			r = e.do(tc.who, `query($s: ID!) { service(id: $s) { instances { totalCount } subscriptions { totalCount } } }`, map[string]any{"s": d.Service})
+			if n := get(r.Data, "service", "instances", "totalCount"); n != float64(len(tc.ownInstance)) {
+				t.Errorf("service.instances totalCount %v (%v), want %d", n, r.Errors, len(tc.ownInstance))
+			}
+			// Writes answer NOT_FOUND too.
+			for _, m := range []struct{ q, id string }{
+				{`mutation($id: ID!) { deleteInstance(input: {id: $id}) { deletedId } }`, tc.instances[0]},
+				{`mutation($id: ID!) { updateTenant(input: {id: $id, name: "mine"}) { tenant { id } } }`, tc.tenant},
+				{`mutation($id: ID!) { updateUser(input: {id: $id, name: "mine"}) { user { id } } }`, tc.user},
+				{`mutation($id: ID!) { deleteServiceSubscription(input: {id: $id}) { deletedId } }`, tc.sub},
+			} {
+				if r := e.do(tc.who, m.q, map[string]any{"id": m.id}); r.code() != "NOT_FOUND" {
+					t.Errorf("%s on %s: code %q (%v), want NOT_FOUND", m.q, m.id, r.code(), r.Errors)
+				}
+			}
+		})
+	}
+}
+
+func allNil(m map[string]any) bool {
+	for _, v := range m {
+		if v != nil {
+			return false
+		}
+	}
+	return true
+}

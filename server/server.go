@@ -1,0 +1,103 @@
+// Package server is Cairn's HTTP edge: the GraphQL endpoint with its
+// transports, error presenter and request limits, GraphiQL, health and
+// readiness probes, and the JWKS of Cairn's session tokens.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/cairn-dev/cairn/auth"
+	"github.com/cairn-dev/cairn/graph"
+	"github.com/cairn-dev/cairn/resolvers"
+	"github.com/cairn-dev/cairn/store"
+)
+
+// Config is what the HTTP edge needs.
+type Config struct {
+	Store  *store.Store
+	Tokens *auth.Tokens
+	Logger *slog.Logger
+
+	// MaxBodyBytes bounds a request body; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Introspection allows schema introspection queries.
+	Introspection bool
+}
+
+// DefaultMaxBodyBytes is the default bound of a request body (1 MiB).
+const DefaultMaxBodyBytes = 1 << 20
+
+// New returns the HTTP handler of Cairn.
+func New(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	gql := handler.New(graph.NewExecutableSchema(graph.Config{
+		Resolvers: &resolvers.Resolver{Store: cfg.Store, Tokens: cfg.Tokens},
+	}))
+	gql.AddTransport(transport.Options{})
+	gql.AddTransport(transport.GET{})
+	gql.AddTransport(transport.POST{})
+	if cfg.Introspection {
+		gql.Use(extension.Introspection{})
+	}
+	gql.SetErrorPresenter(presenter(cfg.Logger))
+	gql.SetRecoverFunc(recoverer(cfg.Logger))
+	gql.AroundResponses(reportStatements)
+
+	api := auth.Middleware(cfg.Tokens, cfg.Store.Principal)(perRequest(cfg.Store, gql))
+	api = limitBody(cfg.MaxBodyBytes, api)
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", api)
+	mux.Handle("GET /{$}", playground.Handler("Cairn", "/graphql"))
+	mux.Handle("GET /.well-known/jwks.json", cfg.Tokens.JWKSHandler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ready(w, r, cfg.Store)
+	})
+	return mux
+}
+
+// perRequest gives each GraphQL request its loaders (scoped to its principal),
+// a counter of its SQL statements and its Idempotency-Key header.
+func perRequest(s *store.Store, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, _ := store.WithStatementCounter(r.Context())
+		ctx = store.WithLoaders(ctx, s.NewLoaders(principalOf(ctx)))
+		if key := r.Header.Get("Idempotency-Key"); key != "" {
+			ctx = resolvers.WithIdempotencyKey(ctx, key)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func ready(w http.ResponseWriter, r *http.Request, s *store.Store) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.Ping(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("database unreachable\n"))
+		return
+	}
+	if ok, err := s.Migrated(ctx); err != nil || !ok {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("database not migrated\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
