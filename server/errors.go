@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/cairn-dev/cairn"
 	"github.com/cairn-dev/cairn/store"
+	"github.com/cairn-dev/cairn/telemetry"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -77,3 +78,22 @@ func reportStatements(ctx context.Context, next graphql.ResponseHandler) *graphq
 }
 
 func principalOf(ctx context.Context) *cairn.Principal { return cairn.PrincipalFromContext(ctx) }
+
+// requestInfo tells telemetry who made a request and what it cost in SQL.
+var requestInfo = telemetry.RequestInfo{
+	Principal: func(ctx context.Context) string {
+		if p := cairn.PrincipalFromContext(ctx); p != nil {
+			if p.APIKeyID != "" {
+				return p.APIKeyID
+			}
+			return p.UserID
+		}
+		return ""
+	},
+	Statements: func(ctx context.Context) int {
+		if c := store.StatementCounterFrom(ctx); c != nil {
+			return c.Count()
+		}
+		return 0
+	},
+}

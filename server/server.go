@@ -17,6 +17,7 @@ import (
 	"github.com/cairn-dev/cairn/graph"
 	"github.com/cairn-dev/cairn/resolvers"
 	"github.com/cairn-dev/cairn/store"
+	"github.com/cairn-dev/cairn/telemetry"
 )
 
 // Config is what the HTTP edge needs.
@@ -29,6 +30,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// Introspection allows schema introspection queries.
 	Introspection bool
+	// Telemetry, when set, measures, traces and logs every request and
+	// serves /metrics.
+	Telemetry *telemetry.Telemetry
 }
 
 // DefaultMaxBodyBytes is the default bound of a request body (1 MiB).
@@ -54,6 +58,9 @@ func New(cfg Config) http.Handler {
 	gql.SetErrorPresenter(presenter(cfg.Logger))
 	gql.SetRecoverFunc(recoverer(cfg.Logger))
 	gql.AroundResponses(reportStatements)
+	if cfg.Telemetry != nil {
+		gql.Use(cfg.Telemetry.Extension(requestInfo))
+	}
 
 	api := auth.Middleware(cfg.Tokens, cfg.Store.Principal)(perRequest(cfg.Store, gql))
 	api = limitBody(cfg.MaxBodyBytes, api)
@@ -62,6 +69,9 @@ func New(cfg Config) http.Handler {
 	mux.Handle("/graphql", api)
 	mux.Handle("GET /{$}", playground.Handler("Cairn", "/graphql"))
 	mux.Handle("GET /.well-known/jwks.json", cfg.Tokens.JWKSHandler())
+	if cfg.Telemetry != nil {
+		mux.Handle("GET /metrics", cfg.Telemetry.Handler())
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

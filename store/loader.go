@@ -147,6 +147,7 @@ func loadByID[T, F any](ctx context.Context, l *Loaders, k kind[T, F], id string
 	if !ok {
 		where := k.where(l.p, nil)
 		ld = dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string]*T, error) {
+			l.s.batch(k.name+".id", len(ids))
 			m, err := byIDs[T](ctx, l.s.db, ids, where, k.name)
 			remember(l, values(m))
 			return m, err
@@ -190,6 +191,7 @@ func loadParent[C, P, F any](ctx context.Context, l *Loaders, edge string, child
 				ids = append(ids, id)
 			}
 		}
+		l.s.batch(edge, len(ids))
 		m, err := byIDs[P](ctx, l.s.db, ids, pk.where(l.p, nil), pk.name)
 		remember(l, values(m))
 		return m, err
@@ -222,6 +224,7 @@ func loadConn[T, F any](ctx context.Context, l *Loaders, k kind[T, F], parentCol
 	}
 	c := cohortOf[T](l, parent, nil)
 	v, err := l.once(futureKey{edge: k.name + "." + parentCol, c: c, args: string(args)}, func() (any, error) {
+		l.s.batch(k.name+"."+parentCol, len(c.ids))
 		m, err := listPerParent[T](ctx, l.s.db, parentCol, c.ids, page, o, k.where(l.p, f), k.name+"s")
 		var all []*T
 		for _, conn := range m {

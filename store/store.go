@@ -17,10 +17,29 @@ import (
 
 // Store is Cairn's PostgreSQL store. It is safe for concurrent use.
 type Store struct {
-	db *bun.DB
+	db   *bun.DB
+	jobs jobs // the insert-only River client (lifecycle_job.go)
 
 	// Now returns the current time; tests replace it to fix the clock.
 	Now func() time.Time
+
+	onBatch func(edge string, keys int)
+}
+
+// Observe adds a query hook (timing, tracing) to every statement and a
+// callback told the number of keys of every loader batch. Call it before the
+// store is used.
+func (s *Store) Observe(hook bun.QueryHook, onBatch func(edge string, keys int)) {
+	if hook != nil {
+		s.db = s.db.WithQueryHook(hook)
+	}
+	s.onBatch = onBatch
+}
+
+func (s *Store) batch(edge string, keys int) {
+	if s.onBatch != nil {
+		s.onBatch(edge, keys)
+	}
 }
 
 // Open connects to the PostgreSQL server at url. It does not migrate; call

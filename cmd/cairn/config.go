@@ -24,6 +24,7 @@ type Config struct {
 	Issuer          string
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
+	OTLPEndpoint    string
 }
 
 // errUsage marks errors in the command line; they exit with status 2.
@@ -68,6 +69,7 @@ func (c *Config) flags(cmd string, out io.Writer) *flag.FlagSet {
 		fs.StringVar(&c.Issuer, "issuer", "", "issuer of session tokens; default http://<addr> (CAIRN_ISSUER)")
 		fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest request body accepted (CAIRN_MAX_BODY_BYTES)")
 		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight requests may finish on shutdown (CAIRN_SHUTDOWN_TIMEOUT)")
+		fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", "send traces over OTLP/HTTP to host:port; empty turns traces off (CAIRN_OTLP_ENDPOINT)")
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: cairn %s [flags]\n\nFlags (each also read from its CAIRN_* variable):\n", cmd)

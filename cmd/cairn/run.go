@@ -20,6 +20,7 @@ import (
 	"github.com/cairn-dev/cairn/server"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/pglaunch"
+	"github.com/cairn-dev/cairn/telemetry"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -35,6 +36,7 @@ type Main struct {
 	Addr string
 
 	log   *slog.Logger
+	tel   *telemetry.Telemetry
 	pg    *pglaunch.Server
 	store *store.Store
 	http  *http.Server
@@ -106,8 +108,13 @@ func (m *Main) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.tel, err = telemetry.New(ctx, telemetry.Config{OTLPEndpoint: m.Config.OTLPEndpoint}, m.log); err != nil {
+		return err
+	}
+	m.store.Observe(m.tel.QueryHook(), func(edge string, keys int) { m.tel.LoaderBatch.WithLabelValues(edge).Observe(float64(keys)) })
+	m.tel.WatchDB(m.store.DB().DB)
 	introspection := m.Config.Introspection == "true" || (m.Config.Introspection == "auto" && m.pg != nil)
-	handler := server.New(server.Config{Store: m.store, Tokens: tokens, Logger: m.log, MaxBodyBytes: m.Config.MaxBodyBytes, Introspection: introspection})
+	handler := server.New(server.Config{Store: m.store, Tokens: tokens, Logger: m.log, MaxBodyBytes: m.Config.MaxBodyBytes, Introspection: introspection, Telemetry: m.tel})
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set --addr or CAIRN_ADDR to another address)", m.Config.Addr, err)
@@ -133,6 +140,10 @@ func (m *Main) Close() error {
 		errs = append(errs, m.http.Shutdown(ctx))
 		cancel()
 		m.http = nil
+	}
+	if m.tel != nil {
+		errs = append(errs, m.tel.Shutdown(context.Background()))
+		m.tel = nil
 	}
 	if m.store != nil {
 		errs = append(errs, m.store.Close())

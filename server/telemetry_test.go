@@ -1,0 +1,85 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cairn-dev/cairn/auth"
+	"github.com/cairn-dev/cairn/server"
+	"github.com/cairn-dev/cairn/store/storetest"
+	"github.com/cairn-dev/cairn/telemetry"
+)
+
+// TestMetricsMoveAfterARequest checks that a request shows in /metrics (by
+// operation, outcome, error code, SQL statements) and in one log line, which
+// carries no token.
+func TestMetricsMoveAfterARequest(t *testing.T) {
+	t.Parallel()
+	s := storetest.New(t)
+	d, err := s.SeedDemo(context.Background(), demoHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	tel, err := telemetry.New(context.Background(), telemetry.Config{}, slog.New(slog.NewJSONHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Observe(tel.QueryHook(), func(edge string, n int) { tel.LoaderBatch.WithLabelValues(edge).Observe(float64(n)) })
+	tel.WatchDB(s.DB().DB)
+	key, _ := auth.NewKey()
+	tokens, _ := auth.NewTokens("http://cairn.test", time.Hour, []auth.Key{key})
+	srv := httptest.NewServer(server.New(server.Config{Store: s, Tokens: tokens, Telemetry: tel}))
+	defer srv.Close()
+	tok, _, _ := tokens.Sign(d.Alice)
+
+	for _, q := range []string{
+		`{"query": "query Fleet { instances { totalCount nodes { resource { name } } } }"}`,
+		`{"query": "query Missing { instance(id: \"instance-nope\") { id } }"}`,
+	} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(q))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	res, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{
+		`cairn_graphql_requests_total{operation="Fleet",outcome="ok"} 1`,
+		`cairn_graphql_requests_total{operation="Missing",outcome="error"} 1`,
+		`cairn_graphql_errors_total{code="NOT_FOUND"} 1`,
+		`cairn_graphql_request_duration_seconds_count{operation="Fleet"} 1`,
+		`cairn_sql_statements_per_request_count 2`,
+		`cairn_loader_batch_size_count{edge="instance.resource"} 1`,
+		`cairn_sql_statement_duration_seconds_count`,
+		`go_sql_open_connections{db_name="cairn"}`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if n := strings.Count(logs.String(), `"msg":"graphql request"`); n != 2 {
+		t.Errorf("%d request log lines, want 2:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), `"operation":"Fleet"`) || !strings.Contains(logs.String(), `"principal":"`+d.Alice+`"`) || !strings.Contains(logs.String(), `"errors":["NOT_FOUND"]`) {
+		t.Errorf("log lines lack operation, principal or error codes:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), tok) {
+		t.Error("a log line contains the bearer token")
+	}
+}
