@@ -1,7 +1,6 @@
 package cairn
 
 import (
-	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -43,7 +42,7 @@ var enumValues = map[string][]string{
 	"ModelType":          {"OMNISTRATE_HOSTED", "CUSTOMER_HOSTED", "BYOA"},
 	"TierType":           {"OMNISTRATE_DEDICATED_TENANCY", "OMNISTRATE_MULTI_TENANCY"},
 	"SubscriptionStatus": {"PENDING", "ACTIVE", "SUSPENDED", "CANCELLED"},
-	"InstanceStatus":     {"DEPLOYING", "RUNNING", "STOPPING", "STOPPED", "STARTING", "RESTARTING", "FAILOVER", "DELETING", "FAILED"},
+	"InstanceStatus":     {"DEPLOYING", "RUNNING", "STOPPING", "STOPPED", "STARTING", "RESTARTING", "FAILOVER", "DELETING", "FAILED", "QUARANTINED", "UPDATING", "SCALING", "SNAPSHOTTING", "RESTORING"},
 	"NetworkType":        {"PUBLIC", "INTERNAL"},
 	"OrderDirection":     {"ASC", "DESC"},
 }
@@ -78,7 +77,7 @@ const (
 func unmarshalEnum(kind string, v any) (string, error) {
 	s, ok := v.(string)
 	if !ok || !slices.Contains(enumValues[kind], s) {
-		return "", fmt.Errorf("%v is not a valid %s: use one of %v", v, kind, enumValues[kind])
+		return "", Errorf(EBADINPUT, "%v is not a valid %s: use one of %v", v, kind, enumValues[kind])
 	}
 	return s, nil
 }

@@ -47,10 +47,15 @@ type ResourceInstance struct {
 	RequestParams    map[string]any `bun:",type:jsonb,notnull"`
 	ResultParams     map[string]any `bun:",type:jsonb,notnull"`
 	Replicas         int            `bun:",notnull"`
-	CreatedByUserID  *string
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
-	Version          int
+	// QuarantinedAt is when a delete quarantined the instance (status
+	// QUARANTINED); QuarantinePreviousStatus is the status a restore returns
+	// it to.
+	QuarantinedAt            *time.Time
+	QuarantinePreviousStatus *InstanceStatus
+	CreatedByUserID          *string
+	CreatedAt                time.Time
+	UpdatedAt                time.Time
+	Version                  int
 }
 
 // ResourceInstanceFilter narrows a list of instances. Nil or empty fields do

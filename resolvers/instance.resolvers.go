@@ -29,15 +29,20 @@ func (r *mutationResolver) CreateInstance(ctx context.Context, input cairn.Creat
 	if input.IdempotencyKey == nil {
 		input.IdempotencyKey = idempotencyKey(ctx)
 	}
-	v, err := r.Store.CreateInstance(ctx, input)
+	v, op, err := r.Store.CreateInstanceOp(ctx, input)
 	if err != nil {
 		return nil, err
 	}
-	return &model.InstancePayload{Instance: v}, nil
+	return &model.InstancePayload{Instance: v, Operation: op}, nil
 }
 
-func (r *mutationResolver) DeleteInstance(ctx context.Context, input cairn.DeleteInput) (*model.DeletePayload, error) {
-	return deleted(input.ID, r.Store.DeleteInstance(ctx, input))
+func (r *mutationResolver) DeleteInstance(ctx context.Context, input cairn.InstanceActionInput) (*model.InstancePayload, error) {
+	payload, err := r.act(ctx, cairn.ActionDelete, input) // quarantine first: lifecycle.go
+	if err != nil {
+		return nil, err
+	}
+	payload.DeletedID = &input.ID
+	return payload, nil
 }
 
 func (r *queryResolver) ServiceSubscription(ctx context.Context, id string) (*cairn.ServiceSubscription, error) {
@@ -54,6 +59,14 @@ func (r *queryResolver) Instance(ctx context.Context, id string) (*cairn.Resourc
 
 func (r *queryResolver) Instances(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.ResourceInstanceFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ResourceInstance], error) {
 	return r.Store.Instances(ctx, pageArgs(first, after, last, before), filter, orderBy)
+}
+
+func (r *resourceInstanceResolver) RequestParams(ctx context.Context, obj *cairn.ResourceInstance) (map[string]any, error) {
+	res, err := r.Store.For(ctx).ResourceOfInstance(ctx, obj)
+	if err != nil && cairn.ErrorCode(err) != cairn.ENOTFOUND {
+		return nil, err
+	}
+	return maskSecrets(obj.RequestParams, res), nil
 }
 
 func (r *resourceInstanceResolver) Resource(ctx context.Context, obj *cairn.ResourceInstance) (*cairn.Resource, error) {

@@ -45,6 +45,9 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
+	if err := s.migrateJobs(ctx); err != nil {
+		return nil, err
+	}
 	var names []string
 	for _, mg := range group.Migrations {
 		names = append(names, mg.Name)

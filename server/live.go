@@ -1,0 +1,156 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/cairn-dev/cairn"
+	"github.com/cairn-dev/cairn/auth"
+	"github.com/cairn-dev/cairn/events"
+	"github.com/cairn-dev/cairn/store"
+	"github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Live configures subscriptions: the event bus that feeds them and how often
+// a live connection's credentials are checked again.
+type Live struct {
+	// Bus feeds subscriptions; nil answers them FAILED_PRECONDITION.
+	Bus *events.Bus
+	// Recheck is how often a subscription's token and user are checked
+	// again; an expired token, a disabled user or a revoked key ends it.
+	// 0 means DefaultRecheck.
+	Recheck time.Duration
+	// OriginPatterns are the browser origins (host patterns, as
+	// github.com/coder/websocket takes them) besides the server's own that may
+	// open websockets; nil allows only the same origin.
+	OriginPatterns []string
+}
+
+// DefaultRecheck is how often a live connection's credentials are checked.
+const DefaultRecheck = 30 * time.Second
+
+// addLive adds the live transports to gql: graphql-transport-ws (and the
+// older graphql-ws) over websockets, authenticated at connection_init with
+// the same bearer tokens as HTTP, and server-sent events, authenticated by
+// the HTTP middleware. It must come before the POST transport, which would
+// otherwise take SSE requests.
+func addLive(gql *handler.Server, cfg Config, federation *auth.OIDC) {
+	recheck := cfg.Live.Recheck
+	if recheck <= 0 {
+		recheck = DefaultRecheck
+	}
+	auths := []auth.Authenticator{ // as authenticate in identity.go
+		auth.APIKeyAuthenticator(cfg.Store.APIKeyPrincipal),
+		federation.Authenticator(),
+		auth.SessionAuthenticator(cfg.Tokens, cfg.Store.Principal),
+	}
+	gql.AddTransport(transport.SSE{})
+	gql.AddTransport(transport.Websocket{
+		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
+			OriginPatterns: cfg.Live.OriginPatterns,
+		}},
+		InitFunc:              wsInit(cfg.Store, auths, recheck, cfg.Logger),
+		InitTimeout:           10 * time.Second,
+		KeepAlivePingInterval: 15 * time.Second,
+	})
+	// Over SSE the HTTP middleware authenticated the request; recheck the
+	// user for as long as the stream lasts.
+	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		op := graphql.GetOperationContext(ctx).Operation
+		p := cairn.PrincipalFromContext(ctx)
+		if op == nil || op.Operation != ast.Subscription || p == nil || p.UserID == "" || transport.GetInitPayload(ctx) != nil {
+			return next(ctx)
+		}
+		ctx, cancel := context.WithCancelCause(ctx)
+		go watch(ctx, cancel, recheck, func(ctx context.Context) (*cairn.Principal, error) {
+			return cfg.Store.Principal(ctx, p.UserID)
+		})
+		return next(ctx)
+	})
+}
+
+// wsInit authenticates a websocket at connection_init: the payload's
+// Authorization ("Bearer <token>", or the bare token; also
+// authorization or token) goes through the same authenticators as the
+// Authorization header of HTTP. The connection's context carries the
+// principal and loaders bound to it, and ends (closing the connection) when
+// a recheck no longer accepts the token.
+func wsInit(s *store.Store, auths []auth.Authenticator, recheck time.Duration, log *slog.Logger) transport.WebsocketInitFunc {
+	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		token := strings.TrimSpace(payload.Authorization())
+		if token == "" {
+			token = payload.GetString("token")
+		}
+		refuse := func(err error) (context.Context, *transport.InitPayload, error) {
+			// graphql-transport-ws closes a refused connection with 4403;
+			// the reason says why.
+			msg, reason := cairn.ErrorMessage(err), cairn.ErrorMessage(err)
+			if len(reason) > 123 { // the most a close frame carries
+				reason = reason[:120] + "..."
+			}
+			ctx := transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, reason), 4403)
+			return ctx, nil, cairn.Errorf(cairn.ErrorCode(err), "%s", msg)
+		}
+		if scheme, rest, ok := strings.Cut(token, " "); ok {
+			if !strings.EqualFold(scheme, "Bearer") {
+				return refuse(cairn.Errorf(cairn.EUNAUTHENTICATED, "connection_init's Authorization does not use the Bearer scheme: send {\"Authorization\": \"Bearer <token>\"}."))
+			}
+			token = strings.TrimSpace(rest)
+		}
+		if token == "" {
+			return refuse(cairn.Errorf(cairn.EUNAUTHENTICATED, "Send your token in connection_init: {\"type\":\"connection_init\",\"payload\":{\"Authorization\":\"Bearer <token>\"}}."))
+		}
+		authenticate := func(ctx context.Context) (*cairn.Principal, error) {
+			for _, a := range auths {
+				p, err := a(ctx, token)
+				if err != nil || p != nil {
+					return p, err
+				}
+			}
+			return nil, cairn.Errorf(cairn.EUNAUTHENTICATED, "The bearer token is not one Cairn accepts. Sign in again to get a new token.")
+		}
+		p, err := authenticate(ctx)
+		if err != nil {
+			if cairn.ErrorCode(err) == cairn.EINTERNAL {
+				log.ErrorContext(ctx, "live: authenticating a websocket", "err", err)
+			}
+			return refuse(err)
+		}
+		ctx = cairn.NewContextWithPrincipal(ctx, p)
+		ctx = store.WithLoaders(ctx, s.NewLoaders(p))
+		if st := stateOf(ctx); st != nil {
+			// The upgrade was a GET, but the operations of a websocket are
+			// not GET requests: the edge's GET-runs-queries-only rule
+			// (edge_limits.go) must not refuse its subscriptions.
+			ctx = context.WithValue(ctx, edgeStateKey{}, &edgeState{method: "WEBSOCKET", timeout: st.timeout})
+		}
+		ctx = transport.AppendCloseReason(ctx, "your credentials are no longer accepted (expired token, disabled user or revoked key): sign in again and reconnect")
+		ctx, cancel := context.WithCancelCause(ctx)
+		go watch(ctx, cancel, recheck, authenticate)
+		return ctx, nil, nil
+	}
+}
+
+// watch checks the credentials every interval until ctx ends, and cancels
+// it when they are refused (an outage is not a refusal).
+func watch(ctx context.Context, cancel context.CancelCauseFunc, every time.Duration, check func(context.Context) (*cairn.Principal, error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := check(ctx); err != nil && cairn.ErrorCode(err) != cairn.EINTERNAL {
+			cancel(err)
+			return
+		}
+	}
+}
