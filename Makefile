@@ -41,8 +41,16 @@ deps:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
 	  { echo "installing PostgreSQL (apt-get)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
-bench:
+# bench: not part of test. The Go benchmarks of the handler, a CPU profile of
+# the deep read, then bench/harness: the data in its own PostgreSQL, `cairn
+# serve` driven by cairnbench, pgbench on the same SQL, bench/RESULTS.md.
+# BENCH_FLAGS go to the harness (e.g. BENCH_FLAGS='-d 30s -keep').
+bench: deps
+	$(GO) build -o bin/ ./cmd/cairn ./cmd/cairnbench
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/...
+	$(GO) test -run '^$$' -bench 'DeepRead$$' -benchtime 20x -cpuprofile bin/deepread.cpu -o bin/bench.test ./bench
+	$(GO) tool pprof -top -nodecount 30 bin/bench.test bin/deepread.cpu > bin/deepread.top 2>/dev/null
+	$(GO) run ./bench/harness -cairn bin/cairn -load bin/cairnbench -out bench/RESULTS.md -profile bin/deepread.top $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin .cairn

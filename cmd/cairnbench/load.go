@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// config is one load run: a request body sent over Connections keep-alive
+// connections for Warmup, then measured for Duration.
+type config struct {
+	URL         string
+	Token       string
+	Body        []byte
+	Connections int
+	Duration    time.Duration
+	Warmup      time.Duration
+}
+
+// result is what a run measured. Latencies are in milliseconds.
+type result struct {
+	Connections   int     `json:"connections"`
+	Seconds       float64 `json:"seconds"`
+	Requests      int64   `json:"requests"`
+	Errors        int64   `json:"errors"`
+	RPS           float64 `json:"rps"`
+	P50           float64 `json:"p50_ms"`
+	P90           float64 `json:"p90_ms"`
+	P99           float64 `json:"p99_ms"`
+	Max           float64 `json:"max_ms"`
+	Mean          float64 `json:"mean_ms"`
+	SQLStatements int     `json:"sql_statements"`
+	ResponseBytes int     `json:"response_bytes"`
+	FirstError    string  `json:"first_error,omitempty"`
+}
+
+// worker is the state of one connection's loop.
+type worker struct {
+	hist       histogram
+	ok, errs   int64
+	statements int
+	size       int
+	firstErr   string
+}
+
+// load runs cfg and returns what it measured: the requests that complete
+// inside the measured window.
+func load(ctx context.Context, cfg config) (*result, error) {
+	tr := &http.Transport{
+		MaxIdleConns:        cfg.Connections,
+		MaxIdleConnsPerHost: cfg.Connections,
+		MaxConnsPerHost:     cfg.Connections,
+		DisableCompression:  true,
+		IdleConnTimeout:     time.Minute,
+	}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: time.Minute}
+	start := time.Now()
+	from, until := start.Add(cfg.Warmup), start.Add(cfg.Warmup+cfg.Duration)
+	workers := make([]*worker, cfg.Connections)
+	var wg sync.WaitGroup
+	for i := range workers {
+		w := &worker{}
+		workers[i] = w
+		wg.Go(func() { w.loop(ctx, client, cfg, from, until) })
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var h histogram
+	res := &result{Connections: cfg.Connections, Seconds: cfg.Duration.Seconds()}
+	for _, w := range workers {
+		h.merge(&w.hist)
+		res.Requests += w.ok
+		res.Errors += w.errs
+		res.SQLStatements = max(res.SQLStatements, w.statements)
+		res.ResponseBytes = max(res.ResponseBytes, w.size)
+		if res.FirstError == "" {
+			res.FirstError = w.firstErr
+		}
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	res.RPS = float64(res.Requests) / cfg.Duration.Seconds()
+	res.P50, res.P90, res.P99, res.Max, res.Mean = ms(h.quantile(0.5)), ms(h.quantile(0.9)), ms(h.quantile(0.99)), ms(h.max), ms(h.mean())
+	return res, nil
+}
+
+func (w *worker) loop(ctx context.Context, client *http.Client, cfg config, from, until time.Time) {
+	var buf bytes.Buffer
+	for ctx.Err() == nil {
+		began := time.Now()
+		if !began.Before(until) {
+			return
+		}
+		err := w.do(ctx, client, cfg, &buf)
+		ended := time.Now()
+		// A request counts when it completes inside the window, wherever
+		// it began: slow requests (seconds each) still yield a rate.
+		if ended.Before(from) || ended.After(until) {
+			continue
+		}
+		if err != nil {
+			w.errs++
+			if w.firstErr == "" {
+				w.firstErr = err.Error()
+			}
+			continue
+		}
+		w.ok++
+		w.hist.record(ended.Sub(began))
+	}
+}
+
+var (
+	errorsPrefix = []byte(`{"errors"`)
+	statementsAt = []byte(`"sqlStatements":`)
+)
+
+// do sends one request and reads the whole response. A response is an error
+// when its status is not 200 or it carries GraphQL errors (gqlgen writes
+// "errors" first, so the check does not parse a large response).
+func (w *worker) do(ctx context.Context, client *http.Client, cfg config, buf *bytes.Buffer) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.URL, bytes.NewReader(cfg.Body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if cfg.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+cfg.Token)
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	buf.Reset()
+	_, err = buf.ReadFrom(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return err
+	}
+	b := buf.Bytes()
+	if res.StatusCode != http.StatusOK || bytes.HasPrefix(b, errorsPrefix) {
+		return fmt.Errorf("status %d: %.300s", res.StatusCode, b)
+	}
+	w.size = len(b)
+	if i := bytes.LastIndex(b, statementsAt); i >= 0 {
+		rest := b[i+len(statementsAt):]
+		j := bytes.IndexAny(rest, ",}")
+		if j > 0 {
+			if n, err := strconv.Atoi(string(bytes.TrimSpace(rest[:j]))); err == nil {
+				w.statements = max(w.statements, n)
+			}
+		}
+	}
+	return nil
+}
