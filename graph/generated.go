@@ -14,8 +14,10 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/99designs/gqlgen/plugin/federation/fedruntime"
 	"github.com/cairn-dev/cairn"
 	"github.com/cairn-dev/cairn/graph/model"
+	"github.com/cairn-dev/cairn/scalar"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -30,7 +32,12 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	ApiKey() ApiKeyResolver
+	AuditEvent() AuditEventResolver
+	IdentityProvider() IdentityProviderResolver
+	InstanceStatusChange() InstanceStatusChangeResolver
 	Mutation() MutationResolver
+	Operation() OperationResolver
 	ProductTier() ProductTierResolver
 	Query() QueryResolver
 	Resource() ResourceResolver
@@ -40,6 +47,7 @@ type ResolverRoot interface {
 	ServiceEnvironment() ServiceEnvironmentResolver
 	ServiceModel() ServiceModelResolver
 	ServiceSubscription() ServiceSubscriptionResolver
+	Subscription() SubscriptionResolver
 	Tenant() TenantResolver
 	User() UserResolver
 }
@@ -48,6 +56,75 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	ApiKey struct {
+		CreatedAt       func(childComplexity int) int
+		CreatedByUserID func(childComplexity int) int
+		ExpiresAt       func(childComplexity int) int
+		ID              func(childComplexity int) int
+		LastUsedAt      func(childComplexity int) int
+		Name            func(childComplexity int) int
+		Prefix          func(childComplexity int) int
+		RevokedAt       func(childComplexity int) int
+		Role            func(childComplexity int) int
+		Tenant          func(childComplexity int) int
+		TenantID        func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+		Version         func(childComplexity int) int
+	}
+
+	ApiKeyConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ApiKeyEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ApiKeyPayload struct {
+		APIKey func(childComplexity int) int
+	}
+
+	AuditEvent struct {
+		Cursor           func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Instance         func(childComplexity int) int
+		InstanceID       func(childComplexity int) int
+		Message          func(childComplexity int) int
+		Operation        func(childComplexity int) int
+		OperationID      func(childComplexity int) int
+		PreviousStatus   func(childComplexity int) int
+		ServiceID        func(childComplexity int) int
+		Source           func(childComplexity int) int
+		Status           func(childComplexity int) int
+		SubscriptionID   func(childComplexity int) int
+		TenantID         func(childComplexity int) int
+		Time             func(childComplexity int) int
+		Type             func(childComplexity int) int
+		UserID           func(childComplexity int) int
+		WorkflowFailures func(childComplexity int) int
+	}
+
+	AuditEventConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AuditEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CreateApiKeyPayload struct {
+		APIKey func(childComplexity int) int
+		Secret func(childComplexity int) int
+	}
+
 	DeletePayload struct {
 		DeletedID func(childComplexity int) int
 	}
@@ -55,6 +132,48 @@ type ComplexityRoot struct {
 	Grant struct {
 		Role     func(childComplexity int) int
 		TenantID func(childComplexity int) int
+	}
+
+	IdentityProvider struct {
+		AuthorizationEndpoint func(childComplexity int) int
+		ClientID              func(childComplexity int) int
+		CreatedAt             func(childComplexity int) int
+		DefaultRole           func(childComplexity int) int
+		Disabled              func(childComplexity int) int
+		EmailIdentifiers      func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		IssuerURL             func(childComplexity int) int
+		LoginButtonIconURL    func(childComplexity int) int
+		LoginButtonText       func(childComplexity int) int
+		LoginPath             func(childComplexity int) int
+		Name                  func(childComplexity int) int
+		Scopes                func(childComplexity int) int
+		Status                func(childComplexity int) int
+		StatusReason          func(childComplexity int) int
+		Tenant                func(childComplexity int) int
+		TenantID              func(childComplexity int) int
+		TokenEndpoint         func(childComplexity int) int
+		Type                  func(childComplexity int) int
+		UpdatedAt             func(childComplexity int) int
+		UserInfoEndpoint      func(childComplexity int) int
+		VerifiedAt            func(childComplexity int) int
+		Version               func(childComplexity int) int
+	}
+
+	IdentityProviderConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	IdentityProviderEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	IdentityProviderPayload struct {
+		IdentityProvider func(childComplexity int) int
 	}
 
 	InputParameter struct {
@@ -69,41 +188,120 @@ type ComplexityRoot struct {
 		Type         func(childComplexity int) int
 	}
 
+	InstanceCredential struct {
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		InstanceID func(childComplexity int) int
+		Password   func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
+		Username   func(childComplexity int) int
+	}
+
+	InstanceCredentialPayload struct {
+		Credential func(childComplexity int) int
+	}
+
 	InstancePayload struct {
-		Instance func(childComplexity int) int
+		DeletedID func(childComplexity int) int
+		Instance  func(childComplexity int) int
+		Operation func(childComplexity int) int
+	}
+
+	InstanceSnapshot struct {
+		CreatedAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		InstanceID    func(childComplexity int) int
+		RequestParams func(childComplexity int) int
+		Status        func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+	}
+
+	InstanceStatusChange struct {
+		At             func(childComplexity int) int
+		Cursor         func(childComplexity int) int
+		Event          func(childComplexity int) int
+		Instance       func(childComplexity int) int
+		InstanceID     func(childComplexity int) int
+		PreviousStatus func(childComplexity int) int
+		Status         func(childComplexity int) int
+	}
+
+	LoginAvailability struct {
+		Available func(childComplexity int) int
+		Email     func(childComplexity int) int
 	}
 
 	Mutation struct {
-		CreateInstance            func(childComplexity int, input cairn.CreateInstanceInput) int
-		CreateProductTier         func(childComplexity int, input cairn.CreateProductTierInput) int
-		CreateResource            func(childComplexity int, input cairn.CreateResourceInput) int
-		CreateRoleBinding         func(childComplexity int, input cairn.CreateRoleBindingInput) int
-		CreateService             func(childComplexity int, input cairn.CreateServiceInput) int
-		CreateServiceEnvironment  func(childComplexity int, input cairn.CreateServiceEnvironmentInput) int
-		CreateServiceModel        func(childComplexity int, input cairn.CreateServiceModelInput) int
-		CreateServiceSubscription func(childComplexity int, input cairn.CreateServiceSubscriptionInput) int
-		CreateTenant              func(childComplexity int, input cairn.CreateTenantInput) int
-		CreateUser                func(childComplexity int, input cairn.CreateUserInput) int
-		DeleteInstance            func(childComplexity int, input cairn.DeleteInput) int
-		DeleteProductTier         func(childComplexity int, input cairn.DeleteInput) int
-		DeleteResource            func(childComplexity int, input cairn.DeleteInput) int
-		DeleteRoleBinding         func(childComplexity int, input cairn.DeleteInput) int
-		DeleteService             func(childComplexity int, input cairn.DeleteInput) int
-		DeleteServiceEnvironment  func(childComplexity int, input cairn.DeleteInput) int
-		DeleteServiceModel        func(childComplexity int, input cairn.DeleteInput) int
-		DeleteServiceSubscription func(childComplexity int, input cairn.DeleteInput) int
-		DeleteTenant              func(childComplexity int, input cairn.DeleteInput) int
-		DeleteUser                func(childComplexity int, input cairn.DeleteInput) int
-		Noop                      func(childComplexity int) int
-		SignIn                    func(childComplexity int, input cairn.SignInInput) int
-		SignUp                    func(childComplexity int, input cairn.SignUpInput) int
-		UpdateProductTier         func(childComplexity int, input cairn.UpdateProductTierInput) int
-		UpdateResource            func(childComplexity int, input cairn.UpdateResourceInput) int
-		UpdateService             func(childComplexity int, input cairn.UpdateServiceInput) int
-		UpdateServiceEnvironment  func(childComplexity int, input cairn.UpdateServiceEnvironmentInput) int
-		UpdateServiceModel        func(childComplexity int, input cairn.UpdateServiceModelInput) int
-		UpdateTenant              func(childComplexity int, input cairn.UpdateTenantInput) int
-		UpdateUser                func(childComplexity int, input cairn.UpdateUserInput) int
+		AddCapacity                func(childComplexity int, input cairn.CapacityInput) int
+		CreateAPIKey               func(childComplexity int, input cairn.CreateAPIKeyInput) int
+		CreateIdentityProvider     func(childComplexity int, input cairn.CreateIdentityProviderInput) int
+		CreateInstance             func(childComplexity int, input cairn.CreateInstanceInput) int
+		CreateProductTier          func(childComplexity int, input cairn.CreateProductTierInput) int
+		CreateResource             func(childComplexity int, input cairn.CreateResourceInput) int
+		CreateRoleBinding          func(childComplexity int, input cairn.CreateRoleBindingInput) int
+		CreateService              func(childComplexity int, input cairn.CreateServiceInput) int
+		CreateServiceEnvironment   func(childComplexity int, input cairn.CreateServiceEnvironmentInput) int
+		CreateServiceModel         func(childComplexity int, input cairn.CreateServiceModelInput) int
+		CreateServiceSubscription  func(childComplexity int, input cairn.CreateServiceSubscriptionInput) int
+		CreateSnapshot             func(childComplexity int, input cairn.InstanceActionInput) int
+		CreateTenant               func(childComplexity int, input cairn.CreateTenantInput) int
+		CreateUser                 func(childComplexity int, input cairn.CreateUserInput) int
+		DeleteIdentityProvider     func(childComplexity int, input cairn.DeleteInput) int
+		DeleteInstance             func(childComplexity int, input cairn.InstanceActionInput) int
+		DeleteProductTier          func(childComplexity int, input cairn.DeleteInput) int
+		DeleteQuota                func(childComplexity int, input cairn.DeleteQuotaInput) int
+		DeleteResource             func(childComplexity int, input cairn.DeleteInput) int
+		DeleteRoleBinding          func(childComplexity int, input cairn.DeleteInput) int
+		DeleteService              func(childComplexity int, input cairn.DeleteInput) int
+		DeleteServiceEnvironment   func(childComplexity int, input cairn.DeleteInput) int
+		DeleteServiceModel         func(childComplexity int, input cairn.DeleteInput) int
+		DeleteServiceSubscription  func(childComplexity int, input cairn.DeleteInput) int
+		DeleteTenant               func(childComplexity int, input cairn.DeleteInput) int
+		DeleteUser                 func(childComplexity int, input cairn.DeleteInput) int
+		FailoverInstance           func(childComplexity int, input cairn.InstanceActionInput) int
+		Noop                       func(childComplexity int) int
+		RegisterOperations         func(childComplexity int, input model.RegisterOperationsInput) int
+		RemoveCapacity             func(childComplexity int, input cairn.CapacityInput) int
+		ResetInstanceCredential    func(childComplexity int, input model.CredentialInput) int
+		RestartInstance            func(childComplexity int, input cairn.InstanceActionInput) int
+		RestoreFromSnapshot        func(childComplexity int, input cairn.SnapshotInput) int
+		RestoreInstance            func(childComplexity int, input cairn.InstanceActionInput) int
+		RevokeAPIKey               func(childComplexity int, input cairn.DeleteInput) int
+		SetPersistedOnly           func(childComplexity int, input model.SetPersistedOnlyInput) int
+		SetQuota                   func(childComplexity int, input cairn.SetQuotaInput) int
+		SetUserPassword            func(childComplexity int, input cairn.SetUserPasswordInput) int
+		SignIn                     func(childComplexity int, input cairn.SignInInput) int
+		SignInWithIdentityProvider func(childComplexity int, input model.SignInWithIdentityProviderInput) int
+		SignUp                     func(childComplexity int, input cairn.SignUpInput) int
+		StartInstance              func(childComplexity int, input cairn.InstanceActionInput) int
+		StopInstance               func(childComplexity int, input cairn.InstanceActionInput) int
+		UpdateAPIKey               func(childComplexity int, input cairn.UpdateAPIKeyInput) int
+		UpdateIdentityProvider     func(childComplexity int, input cairn.UpdateIdentityProviderInput) int
+		UpdateInstance             func(childComplexity int, input cairn.UpdateInstanceInput) int
+		UpdateProductTier          func(childComplexity int, input cairn.UpdateProductTierInput) int
+		UpdateResource             func(childComplexity int, input cairn.UpdateResourceInput) int
+		UpdateService              func(childComplexity int, input cairn.UpdateServiceInput) int
+		UpdateServiceEnvironment   func(childComplexity int, input cairn.UpdateServiceEnvironmentInput) int
+		UpdateServiceModel         func(childComplexity int, input cairn.UpdateServiceModelInput) int
+		UpdateTenant               func(childComplexity int, input cairn.UpdateTenantInput) int
+		UpdateUser                 func(childComplexity int, input cairn.UpdateUserInput) int
+		VerifyIdentityProvider     func(childComplexity int, input model.VerifyIdentityProviderInput) int
+	}
+
+	Operation struct {
+		Action          func(childComplexity int) int
+		Attempts        func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		CreatedByUserID func(childComplexity int) int
+		Error           func(childComplexity int) int
+		FinishedAt      func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Instance        func(childComplexity int) int
+		InstanceID      func(childComplexity int) int
+		Params          func(childComplexity int) int
+		Status          func(childComplexity int) int
+		TargetStatus    func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
 	}
 
 	OutputParameter struct {
@@ -163,11 +361,19 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		APIKeys              func(childComplexity int, first *int, after *string, last *int, before *string, filter *cairn.APIKeyFilter) int
+		AuditEvents          func(childComplexity int, first *int, after *string, filter *cairn.AuditEventFilter) int
+		CheckLogin           func(childComplexity int, email string) int
+		IdentityProvider     func(childComplexity int, id string) int
+		IdentityProviders    func(childComplexity int, first *int, after *string, last *int, before *string, filter *cairn.IdentityProviderFilter) int
 		Instance             func(childComplexity int, id string) int
+		InstanceCredential   func(childComplexity int, id string) int
 		Instances            func(childComplexity int, first *int, after *string, last *int, before *string, filter *cairn.ResourceInstanceFilter, orderBy *cairn.Order) int
 		Node                 func(childComplexity int, id string) int
 		Nodes                func(childComplexity int, ids []string) int
+		Operation            func(childComplexity int, id string) int
 		ProductTiers         func(childComplexity int, first *int, after *string, last *int, before *string, filter *cairn.ProductTierFilter, orderBy *cairn.Order) int
+		Quotas               func(childComplexity int, tenantID string) int
 		Resources            func(childComplexity int, first *int, after *string, last *int, before *string, filter *cairn.ResourceFilter, orderBy *cairn.Order) int
 		RoleBindings         func(childComplexity int, first *int, after *string, last *int, before *string, filter *cairn.RoleBindingFilter) int
 		Service              func(childComplexity int, id string) int
@@ -181,6 +387,14 @@ type ComplexityRoot struct {
 		User                 func(childComplexity int, id string) int
 		Users                func(childComplexity int, first *int, after *string, last *int, before *string, filter *cairn.UserFilter, orderBy *cairn.Order) int
 		Viewer               func(childComplexity int) int
+		__resolve__service   func(childComplexity int) int
+		__resolve_entities   func(childComplexity int, representations []map[string]any) int
+	}
+
+	RegisterOperationsPayload struct {
+		ClientName func(childComplexity int) int
+		Registered func(childComplexity int) int
+		Unchanged  func(childComplexity int) int
 	}
 
 	Resource struct {
@@ -217,25 +431,31 @@ type ComplexityRoot struct {
 	}
 
 	ResourceInstance struct {
-		CloudProvider   func(childComplexity int) int
-		CreatedAt       func(childComplexity int) int
-		CreatedBy       func(childComplexity int) int
-		CreatedByUserID func(childComplexity int) int
-		ID              func(childComplexity int) int
-		NetworkType     func(childComplexity int) int
-		Region          func(childComplexity int) int
-		Replicas        func(childComplexity int) int
-		RequestParams   func(childComplexity int) int
-		Resource        func(childComplexity int) int
-		ResourceID      func(childComplexity int) int
-		ResultParams    func(childComplexity int) int
-		Status          func(childComplexity int) int
-		Subscription    func(childComplexity int) int
-		SubscriptionID  func(childComplexity int) int
-		Tenant          func(childComplexity int) int
-		TenantID        func(childComplexity int) int
-		UpdatedAt       func(childComplexity int) int
-		Version         func(childComplexity int) int
+		CloudProvider    func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		CreatedBy        func(childComplexity int) int
+		CreatedByUserID  func(childComplexity int) int
+		Credentials      func(childComplexity int) int
+		Events           func(childComplexity int, first *int, after *string, filter *cairn.AuditEventFilter) int
+		ID               func(childComplexity int) int
+		NetworkType      func(childComplexity int) int
+		Operations       func(childComplexity int) int
+		QuarantineEndsAt func(childComplexity int) int
+		QuarantinedAt    func(childComplexity int) int
+		Region           func(childComplexity int) int
+		Replicas         func(childComplexity int) int
+		RequestParams    func(childComplexity int) int
+		Resource         func(childComplexity int) int
+		ResourceID       func(childComplexity int) int
+		ResultParams     func(childComplexity int) int
+		Snapshots        func(childComplexity int) int
+		Status           func(childComplexity int) int
+		Subscription     func(childComplexity int) int
+		SubscriptionID   func(childComplexity int) int
+		Tenant           func(childComplexity int) int
+		TenantID         func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+		Version          func(childComplexity int) int
 	}
 
 	ResourceInstanceConnection struct {
@@ -284,6 +504,7 @@ type ComplexityRoot struct {
 		CreatedAt        func(childComplexity int) int
 		Description      func(childComplexity int) int
 		Environments     func(childComplexity int, first *int, after *string, last *int, before *string, filter *cairn.ServiceEnvironmentFilter, orderBy *cairn.Order) int
+		Events           func(childComplexity int, first *int, after *string, filter *cairn.AuditEventFilter) int
 		ID               func(childComplexity int) int
 		Instances        func(childComplexity int, first *int, after *string, last *int, before *string, filter *cairn.ResourceInstanceFilter, orderBy *cairn.Order) int
 		Key              func(childComplexity int) int
@@ -410,15 +631,28 @@ type ComplexityRoot struct {
 		ServiceSubscription func(childComplexity int) int
 	}
 
+	SetPersistedOnlyPayload struct {
+		APIKeyID   func(childComplexity int) int
+		ClientName func(childComplexity int) int
+		Enabled    func(childComplexity int) int
+	}
+
 	SignInPayload struct {
 		ExpiresAt func(childComplexity int) int
 		Token     func(childComplexity int) int
 		User      func(childComplexity int) int
 	}
 
+	Subscription struct {
+		AuditEventAdded       func(childComplexity int, filter *cairn.AuditEventFilter, after *string) int
+		InstanceStatusChanged func(childComplexity int, filter *cairn.InstanceStatusFilter, after *string) int
+		OperationUpdated      func(childComplexity int, id string) int
+	}
+
 	Tenant struct {
 		Children      func(childComplexity int, first *int, after *string, last *int, before *string, filter *cairn.TenantFilter, orderBy *cairn.Order) int
 		CreatedAt     func(childComplexity int) int
+		Events        func(childComplexity int, first *int, after *string, filter *cairn.AuditEventFilter) int
 		ID            func(childComplexity int) int
 		Instances     func(childComplexity int, first *int, after *string, last *int, before *string, filter *cairn.ResourceInstanceFilter, orderBy *cairn.Order) int
 		Kind          func(childComplexity int) int
@@ -447,6 +681,21 @@ type ComplexityRoot struct {
 
 	TenantPayload struct {
 		Tenant func(childComplexity int) int
+	}
+
+	TenantQuota struct {
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Item      func(childComplexity int) int
+		Max       func(childComplexity int) int
+		TenantID  func(childComplexity int) int
+		TierID    func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+		Used      func(childComplexity int) int
+	}
+
+	TenantQuotaPayload struct {
+		Quota func(childComplexity int) int
 	}
 
 	User struct {
@@ -484,12 +733,32 @@ type ComplexityRoot struct {
 		Tenant       func(childComplexity int) int
 		User         func(childComplexity int) int
 	}
+
+	_Service struct {
+		SDL func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
 
 // region    ************************** generated!.gotpl **************************
 
+type ApiKeyResolver interface {
+	Tenant(ctx context.Context, obj *cairn.APIKey) (*cairn.Tenant, error)
+}
+type AuditEventResolver interface {
+	Instance(ctx context.Context, obj *cairn.AuditEvent) (*cairn.ResourceInstance, error)
+
+	Operation(ctx context.Context, obj *cairn.AuditEvent) (*cairn.Operation, error)
+}
+type IdentityProviderResolver interface {
+	Tenant(ctx context.Context, obj *cairn.IdentityProvider) (*cairn.Tenant, error)
+
+	LoginPath(ctx context.Context, obj *cairn.IdentityProvider) (string, error)
+}
+type InstanceStatusChangeResolver interface {
+	Instance(ctx context.Context, obj *cairn.InstanceStatusChange) (*cairn.ResourceInstance, error)
+}
 type MutationResolver interface {
 	Noop(ctx context.Context) (*bool, error)
 	CreateService(ctx context.Context, input cairn.CreateServiceInput) (*model.ServicePayload, error)
@@ -507,10 +776,34 @@ type MutationResolver interface {
 	CreateResource(ctx context.Context, input cairn.CreateResourceInput) (*model.ResourcePayload, error)
 	UpdateResource(ctx context.Context, input cairn.UpdateResourceInput) (*model.ResourcePayload, error)
 	DeleteResource(ctx context.Context, input cairn.DeleteInput) (*model.DeletePayload, error)
+	CreateIdentityProvider(ctx context.Context, input cairn.CreateIdentityProviderInput) (*model.IdentityProviderPayload, error)
+	UpdateIdentityProvider(ctx context.Context, input cairn.UpdateIdentityProviderInput) (*model.IdentityProviderPayload, error)
+	DeleteIdentityProvider(ctx context.Context, input cairn.DeleteInput) (*model.DeletePayload, error)
+	VerifyIdentityProvider(ctx context.Context, input model.VerifyIdentityProviderInput) (*model.IdentityProviderPayload, error)
+	SignInWithIdentityProvider(ctx context.Context, input model.SignInWithIdentityProviderInput) (*model.SignInPayload, error)
+	CreateAPIKey(ctx context.Context, input cairn.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error)
+	UpdateAPIKey(ctx context.Context, input cairn.UpdateAPIKeyInput) (*model.APIKeyPayload, error)
+	RevokeAPIKey(ctx context.Context, input cairn.DeleteInput) (*model.APIKeyPayload, error)
+	SetQuota(ctx context.Context, input cairn.SetQuotaInput) (*model.TenantQuotaPayload, error)
+	DeleteQuota(ctx context.Context, input cairn.DeleteQuotaInput) (*model.DeletePayload, error)
+	SetUserPassword(ctx context.Context, input cairn.SetUserPasswordInput) (*model.UserPayload, error)
 	CreateServiceSubscription(ctx context.Context, input cairn.CreateServiceSubscriptionInput) (*model.ServiceSubscriptionPayload, error)
 	DeleteServiceSubscription(ctx context.Context, input cairn.DeleteInput) (*model.DeletePayload, error)
 	CreateInstance(ctx context.Context, input cairn.CreateInstanceInput) (*model.InstancePayload, error)
-	DeleteInstance(ctx context.Context, input cairn.DeleteInput) (*model.DeletePayload, error)
+	DeleteInstance(ctx context.Context, input cairn.InstanceActionInput) (*model.InstancePayload, error)
+	StartInstance(ctx context.Context, input cairn.InstanceActionInput) (*model.InstancePayload, error)
+	StopInstance(ctx context.Context, input cairn.InstanceActionInput) (*model.InstancePayload, error)
+	RestartInstance(ctx context.Context, input cairn.InstanceActionInput) (*model.InstancePayload, error)
+	FailoverInstance(ctx context.Context, input cairn.InstanceActionInput) (*model.InstancePayload, error)
+	UpdateInstance(ctx context.Context, input cairn.UpdateInstanceInput) (*model.InstancePayload, error)
+	AddCapacity(ctx context.Context, input cairn.CapacityInput) (*model.InstancePayload, error)
+	RemoveCapacity(ctx context.Context, input cairn.CapacityInput) (*model.InstancePayload, error)
+	CreateSnapshot(ctx context.Context, input cairn.InstanceActionInput) (*model.InstancePayload, error)
+	RestoreFromSnapshot(ctx context.Context, input cairn.SnapshotInput) (*model.InstancePayload, error)
+	RestoreInstance(ctx context.Context, input cairn.InstanceActionInput) (*model.InstancePayload, error)
+	ResetInstanceCredential(ctx context.Context, input model.CredentialInput) (*model.InstanceCredentialPayload, error)
+	RegisterOperations(ctx context.Context, input model.RegisterOperationsInput) (*model.RegisterOperationsPayload, error)
+	SetPersistedOnly(ctx context.Context, input model.SetPersistedOnlyInput) (*model.SetPersistedOnlyPayload, error)
 	SignUp(ctx context.Context, input cairn.SignUpInput) (*model.SignInPayload, error)
 	SignIn(ctx context.Context, input cairn.SignInInput) (*model.SignInPayload, error)
 	CreateTenant(ctx context.Context, input cairn.CreateTenantInput) (*model.TenantPayload, error)
@@ -521,6 +814,9 @@ type MutationResolver interface {
 	DeleteUser(ctx context.Context, input cairn.DeleteInput) (*model.DeletePayload, error)
 	CreateRoleBinding(ctx context.Context, input cairn.CreateRoleBindingInput) (*model.RoleBindingPayload, error)
 	DeleteRoleBinding(ctx context.Context, input cairn.DeleteInput) (*model.DeletePayload, error)
+}
+type OperationResolver interface {
+	Instance(ctx context.Context, obj *cairn.Operation) (*cairn.ResourceInstance, error)
 }
 type ProductTierResolver interface {
 	Service(ctx context.Context, obj *cairn.ProductTier) (*cairn.Service, error)
@@ -538,10 +834,19 @@ type QueryResolver interface {
 	ServiceModels(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.ServiceModelFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ServiceModel], error)
 	ProductTiers(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.ProductTierFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ProductTier], error)
 	Resources(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.ResourceFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.Resource], error)
+
+	IdentityProvider(ctx context.Context, id string) (*cairn.IdentityProvider, error)
+	IdentityProviders(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.IdentityProviderFilter) (*cairn.Connection[cairn.IdentityProvider], error)
+	APIKeys(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.APIKeyFilter) (*cairn.Connection[cairn.APIKey], error)
+	Quotas(ctx context.Context, tenantID string) ([]*cairn.TenantQuota, error)
+	CheckLogin(ctx context.Context, email string) (*cairn.LoginAvailability, error)
 	ServiceSubscription(ctx context.Context, id string) (*cairn.ServiceSubscription, error)
 	ServiceSubscriptions(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.ServiceSubscriptionFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ServiceSubscription], error)
 	Instance(ctx context.Context, id string) (*cairn.ResourceInstance, error)
 	Instances(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.ResourceInstanceFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ResourceInstance], error)
+	Operation(ctx context.Context, id string) (*cairn.Operation, error)
+	InstanceCredential(ctx context.Context, id string) (*cairn.InstanceCredential, error)
+	AuditEvents(ctx context.Context, first *int, after *string, filter *cairn.AuditEventFilter) (*cairn.Connection[cairn.AuditEvent], error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	Tenant(ctx context.Context, id string) (*cairn.Tenant, error)
 	Tenants(ctx context.Context, first *int, after *string, last *int, before *string, filter *cairn.TenantFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.Tenant], error)
@@ -558,6 +863,8 @@ type ResourceResolver interface {
 	Instances(ctx context.Context, obj *cairn.Resource, first *int, after *string, last *int, before *string, filter *cairn.ResourceInstanceFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ResourceInstance], error)
 }
 type ResourceInstanceResolver interface {
+	RequestParams(ctx context.Context, obj *cairn.ResourceInstance) (map[string]any, error)
+
 	Resource(ctx context.Context, obj *cairn.ResourceInstance) (*cairn.Resource, error)
 
 	Subscription(ctx context.Context, obj *cairn.ResourceInstance) (*cairn.ServiceSubscription, error)
@@ -565,6 +872,13 @@ type ResourceInstanceResolver interface {
 	Tenant(ctx context.Context, obj *cairn.ResourceInstance) (*cairn.Tenant, error)
 
 	CreatedBy(ctx context.Context, obj *cairn.ResourceInstance) (*cairn.User, error)
+
+	Events(ctx context.Context, obj *cairn.ResourceInstance, first *int, after *string, filter *cairn.AuditEventFilter) (*cairn.Connection[cairn.AuditEvent], error)
+	Operations(ctx context.Context, obj *cairn.ResourceInstance) ([]*cairn.Operation, error)
+	Snapshots(ctx context.Context, obj *cairn.ResourceInstance) ([]*cairn.InstanceSnapshot, error)
+	Credentials(ctx context.Context, obj *cairn.ResourceInstance) ([]*cairn.InstanceCredential, error)
+
+	QuarantineEndsAt(ctx context.Context, obj *cairn.ResourceInstance) (*time.Time, error)
 }
 type RoleBindingResolver interface {
 	User(ctx context.Context, obj *cairn.RoleBinding) (*cairn.User, error)
@@ -576,6 +890,8 @@ type ServiceResolver interface {
 	Environments(ctx context.Context, obj *cairn.Service, first *int, after *string, last *int, before *string, filter *cairn.ServiceEnvironmentFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ServiceEnvironment], error)
 	Subscriptions(ctx context.Context, obj *cairn.Service, first *int, after *string, last *int, before *string, filter *cairn.ServiceSubscriptionFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ServiceSubscription], error)
 	Instances(ctx context.Context, obj *cairn.Service, first *int, after *string, last *int, before *string, filter *cairn.ResourceInstanceFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ResourceInstance], error)
+
+	Events(ctx context.Context, obj *cairn.Service, first *int, after *string, filter *cairn.AuditEventFilter) (*cairn.Connection[cairn.AuditEvent], error)
 }
 type ServiceEnvironmentResolver interface {
 	Service(ctx context.Context, obj *cairn.ServiceEnvironment) (*cairn.Service, error)
@@ -598,6 +914,11 @@ type ServiceSubscriptionResolver interface {
 
 	Instances(ctx context.Context, obj *cairn.ServiceSubscription, first *int, after *string, last *int, before *string, filter *cairn.ResourceInstanceFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ResourceInstance], error)
 }
+type SubscriptionResolver interface {
+	InstanceStatusChanged(ctx context.Context, filter *cairn.InstanceStatusFilter, after *string) (<-chan *cairn.InstanceStatusChange, error)
+	AuditEventAdded(ctx context.Context, filter *cairn.AuditEventFilter, after *string) (<-chan *cairn.AuditEvent, error)
+	OperationUpdated(ctx context.Context, id string) (<-chan *cairn.Operation, error)
+}
 type TenantResolver interface {
 	Parent(ctx context.Context, obj *cairn.Tenant) (*cairn.Tenant, error)
 	Children(ctx context.Context, obj *cairn.Tenant, first *int, after *string, last *int, before *string, filter *cairn.TenantFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.Tenant], error)
@@ -605,6 +926,8 @@ type TenantResolver interface {
 	Services(ctx context.Context, obj *cairn.Tenant, first *int, after *string, last *int, before *string, filter *cairn.ServiceFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.Service], error)
 	Subscriptions(ctx context.Context, obj *cairn.Tenant, first *int, after *string, last *int, before *string, filter *cairn.ServiceSubscriptionFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ServiceSubscription], error)
 	Instances(ctx context.Context, obj *cairn.Tenant, first *int, after *string, last *int, before *string, filter *cairn.ResourceInstanceFilter, orderBy *cairn.Order) (*cairn.Connection[cairn.ResourceInstance], error)
+
+	Events(ctx context.Context, obj *cairn.Tenant, first *int, after *string, filter *cairn.AuditEventFilter) (*cairn.Connection[cairn.AuditEvent], error)
 }
 type UserResolver interface {
 	Tenant(ctx context.Context, obj *cairn.User) (*cairn.Tenant, error)
@@ -630,6 +953,284 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "ApiKey.createdAt":
+		if e.ComplexityRoot.ApiKey.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.CreatedAt(childComplexity), true
+	case "ApiKey.createdByUserId":
+		if e.ComplexityRoot.ApiKey.CreatedByUserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.CreatedByUserID(childComplexity), true
+	case "ApiKey.expiresAt":
+		if e.ComplexityRoot.ApiKey.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.ExpiresAt(childComplexity), true
+	case "ApiKey.id":
+		if e.ComplexityRoot.ApiKey.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.ID(childComplexity), true
+	case "ApiKey.lastUsedAt":
+		if e.ComplexityRoot.ApiKey.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.LastUsedAt(childComplexity), true
+	case "ApiKey.name":
+		if e.ComplexityRoot.ApiKey.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Name(childComplexity), true
+	case "ApiKey.prefix":
+		if e.ComplexityRoot.ApiKey.Prefix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Prefix(childComplexity), true
+	case "ApiKey.revokedAt":
+		if e.ComplexityRoot.ApiKey.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.RevokedAt(childComplexity), true
+	case "ApiKey.role":
+		if e.ComplexityRoot.ApiKey.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Role(childComplexity), true
+	case "ApiKey.tenant":
+		if e.ComplexityRoot.ApiKey.Tenant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Tenant(childComplexity), true
+	case "ApiKey.tenantId":
+		if e.ComplexityRoot.ApiKey.TenantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.TenantID(childComplexity), true
+	case "ApiKey.updatedAt":
+		if e.ComplexityRoot.ApiKey.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.UpdatedAt(childComplexity), true
+	case "ApiKey.version":
+		if e.ComplexityRoot.ApiKey.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Version(childComplexity), true
+
+	case "ApiKeyConnection.edges":
+		if e.ComplexityRoot.ApiKeyConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.Edges(childComplexity), true
+	case "ApiKeyConnection.nodes":
+		if e.ComplexityRoot.ApiKeyConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.Nodes(childComplexity), true
+	case "ApiKeyConnection.pageInfo":
+		if e.ComplexityRoot.ApiKeyConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.PageInfo(childComplexity), true
+	case "ApiKeyConnection.totalCount":
+		if e.ComplexityRoot.ApiKeyConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.TotalCount(childComplexity), true
+
+	case "ApiKeyEdge.cursor":
+		if e.ComplexityRoot.ApiKeyEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyEdge.Cursor(childComplexity), true
+	case "ApiKeyEdge.node":
+		if e.ComplexityRoot.ApiKeyEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyEdge.Node(childComplexity), true
+
+	case "ApiKeyPayload.apiKey":
+		if e.ComplexityRoot.ApiKeyPayload.APIKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyPayload.APIKey(childComplexity), true
+
+	case "AuditEvent.cursor":
+		if e.ComplexityRoot.AuditEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Cursor(childComplexity), true
+	case "AuditEvent.id":
+		if e.ComplexityRoot.AuditEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.ID(childComplexity), true
+	case "AuditEvent.instance":
+		if e.ComplexityRoot.AuditEvent.Instance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Instance(childComplexity), true
+	case "AuditEvent.instanceId":
+		if e.ComplexityRoot.AuditEvent.InstanceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.InstanceID(childComplexity), true
+	case "AuditEvent.message":
+		if e.ComplexityRoot.AuditEvent.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Message(childComplexity), true
+	case "AuditEvent.operation":
+		if e.ComplexityRoot.AuditEvent.Operation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Operation(childComplexity), true
+	case "AuditEvent.operationId":
+		if e.ComplexityRoot.AuditEvent.OperationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.OperationID(childComplexity), true
+	case "AuditEvent.previousStatus":
+		if e.ComplexityRoot.AuditEvent.PreviousStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.PreviousStatus(childComplexity), true
+	case "AuditEvent.serviceId":
+		if e.ComplexityRoot.AuditEvent.ServiceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.ServiceID(childComplexity), true
+	case "AuditEvent.source":
+		if e.ComplexityRoot.AuditEvent.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Source(childComplexity), true
+	case "AuditEvent.status":
+		if e.ComplexityRoot.AuditEvent.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Status(childComplexity), true
+	case "AuditEvent.subscriptionId":
+		if e.ComplexityRoot.AuditEvent.SubscriptionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.SubscriptionID(childComplexity), true
+	case "AuditEvent.tenantId":
+		if e.ComplexityRoot.AuditEvent.TenantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.TenantID(childComplexity), true
+	case "AuditEvent.time":
+		if e.ComplexityRoot.AuditEvent.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Time(childComplexity), true
+	case "AuditEvent.type":
+		if e.ComplexityRoot.AuditEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Type(childComplexity), true
+	case "AuditEvent.userId":
+		if e.ComplexityRoot.AuditEvent.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.UserID(childComplexity), true
+	case "AuditEvent.workflowFailures":
+		if e.ComplexityRoot.AuditEvent.WorkflowFailures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.WorkflowFailures(childComplexity), true
+
+	case "AuditEventConnection.edges":
+		if e.ComplexityRoot.AuditEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventConnection.Edges(childComplexity), true
+	case "AuditEventConnection.nodes":
+		if e.ComplexityRoot.AuditEventConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventConnection.Nodes(childComplexity), true
+	case "AuditEventConnection.pageInfo":
+		if e.ComplexityRoot.AuditEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventConnection.PageInfo(childComplexity), true
+	case "AuditEventConnection.totalCount":
+		if e.ComplexityRoot.AuditEventConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventConnection.TotalCount(childComplexity), true
+
+	case "AuditEventEdge.cursor":
+		if e.ComplexityRoot.AuditEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventEdge.Cursor(childComplexity), true
+	case "AuditEventEdge.node":
+		if e.ComplexityRoot.AuditEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
+
+	case "CreateApiKeyPayload.apiKey":
+		if e.ComplexityRoot.CreateApiKeyPayload.APIKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateApiKeyPayload.APIKey(childComplexity), true
+	case "CreateApiKeyPayload.secret":
+		if e.ComplexityRoot.CreateApiKeyPayload.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateApiKeyPayload.Secret(childComplexity), true
+
 	case "DeletePayload.deletedId":
 		if e.ComplexityRoot.DeletePayload.DeletedID == nil {
 			break
@@ -649,6 +1250,190 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Grant.TenantID(childComplexity), true
+
+	case "IdentityProvider.authorizationEndpoint":
+		if e.ComplexityRoot.IdentityProvider.AuthorizationEndpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.AuthorizationEndpoint(childComplexity), true
+	case "IdentityProvider.clientId":
+		if e.ComplexityRoot.IdentityProvider.ClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.ClientID(childComplexity), true
+	case "IdentityProvider.createdAt":
+		if e.ComplexityRoot.IdentityProvider.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.CreatedAt(childComplexity), true
+	case "IdentityProvider.defaultRole":
+		if e.ComplexityRoot.IdentityProvider.DefaultRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.DefaultRole(childComplexity), true
+	case "IdentityProvider.disabled":
+		if e.ComplexityRoot.IdentityProvider.Disabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.Disabled(childComplexity), true
+	case "IdentityProvider.emailIdentifiers":
+		if e.ComplexityRoot.IdentityProvider.EmailIdentifiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.EmailIdentifiers(childComplexity), true
+	case "IdentityProvider.id":
+		if e.ComplexityRoot.IdentityProvider.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.ID(childComplexity), true
+	case "IdentityProvider.issuerURL":
+		if e.ComplexityRoot.IdentityProvider.IssuerURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.IssuerURL(childComplexity), true
+	case "IdentityProvider.loginButtonIconUrl":
+		if e.ComplexityRoot.IdentityProvider.LoginButtonIconURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.LoginButtonIconURL(childComplexity), true
+	case "IdentityProvider.loginButtonText":
+		if e.ComplexityRoot.IdentityProvider.LoginButtonText == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.LoginButtonText(childComplexity), true
+	case "IdentityProvider.loginPath":
+		if e.ComplexityRoot.IdentityProvider.LoginPath == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.LoginPath(childComplexity), true
+	case "IdentityProvider.name":
+		if e.ComplexityRoot.IdentityProvider.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.Name(childComplexity), true
+	case "IdentityProvider.scopes":
+		if e.ComplexityRoot.IdentityProvider.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.Scopes(childComplexity), true
+	case "IdentityProvider.status":
+		if e.ComplexityRoot.IdentityProvider.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.Status(childComplexity), true
+	case "IdentityProvider.statusReason":
+		if e.ComplexityRoot.IdentityProvider.StatusReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.StatusReason(childComplexity), true
+	case "IdentityProvider.tenant":
+		if e.ComplexityRoot.IdentityProvider.Tenant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.Tenant(childComplexity), true
+	case "IdentityProvider.tenantId":
+		if e.ComplexityRoot.IdentityProvider.TenantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.TenantID(childComplexity), true
+	case "IdentityProvider.tokenEndpoint":
+		if e.ComplexityRoot.IdentityProvider.TokenEndpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.TokenEndpoint(childComplexity), true
+	case "IdentityProvider.type":
+		if e.ComplexityRoot.IdentityProvider.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.Type(childComplexity), true
+	case "IdentityProvider.updatedAt":
+		if e.ComplexityRoot.IdentityProvider.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.UpdatedAt(childComplexity), true
+	case "IdentityProvider.userInfoEndpoint":
+		if e.ComplexityRoot.IdentityProvider.UserInfoEndpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.UserInfoEndpoint(childComplexity), true
+	case "IdentityProvider.verifiedAt":
+		if e.ComplexityRoot.IdentityProvider.VerifiedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.VerifiedAt(childComplexity), true
+	case "IdentityProvider.version":
+		if e.ComplexityRoot.IdentityProvider.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.Version(childComplexity), true
+
+	case "IdentityProviderConnection.edges":
+		if e.ComplexityRoot.IdentityProviderConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProviderConnection.Edges(childComplexity), true
+	case "IdentityProviderConnection.nodes":
+		if e.ComplexityRoot.IdentityProviderConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProviderConnection.Nodes(childComplexity), true
+	case "IdentityProviderConnection.pageInfo":
+		if e.ComplexityRoot.IdentityProviderConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProviderConnection.PageInfo(childComplexity), true
+	case "IdentityProviderConnection.totalCount":
+		if e.ComplexityRoot.IdentityProviderConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProviderConnection.TotalCount(childComplexity), true
+
+	case "IdentityProviderEdge.cursor":
+		if e.ComplexityRoot.IdentityProviderEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProviderEdge.Cursor(childComplexity), true
+	case "IdentityProviderEdge.node":
+		if e.ComplexityRoot.IdentityProviderEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProviderEdge.Node(childComplexity), true
+
+	case "IdentityProviderPayload.identityProvider":
+		if e.ComplexityRoot.IdentityProviderPayload.IdentityProvider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProviderPayload.IdentityProvider(childComplexity), true
 
 	case "InputParameter.defaultValue":
 		if e.ComplexityRoot.InputParameter.DefaultValue == nil {
@@ -705,13 +1490,195 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InputParameter.Type(childComplexity), true
 
+	case "InstanceCredential.createdAt":
+		if e.ComplexityRoot.InstanceCredential.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceCredential.CreatedAt(childComplexity), true
+	case "InstanceCredential.id":
+		if e.ComplexityRoot.InstanceCredential.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceCredential.ID(childComplexity), true
+	case "InstanceCredential.instanceId":
+		if e.ComplexityRoot.InstanceCredential.InstanceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceCredential.InstanceID(childComplexity), true
+	case "InstanceCredential.password":
+		if e.ComplexityRoot.InstanceCredential.Password == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceCredential.Password(childComplexity), true
+	case "InstanceCredential.updatedAt":
+		if e.ComplexityRoot.InstanceCredential.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceCredential.UpdatedAt(childComplexity), true
+	case "InstanceCredential.username":
+		if e.ComplexityRoot.InstanceCredential.Username == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceCredential.Username(childComplexity), true
+
+	case "InstanceCredentialPayload.credential":
+		if e.ComplexityRoot.InstanceCredentialPayload.Credential == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceCredentialPayload.Credential(childComplexity), true
+
+	case "InstancePayload.deletedId":
+		if e.ComplexityRoot.InstancePayload.DeletedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstancePayload.DeletedID(childComplexity), true
 	case "InstancePayload.instance":
 		if e.ComplexityRoot.InstancePayload.Instance == nil {
 			break
 		}
 
 		return e.ComplexityRoot.InstancePayload.Instance(childComplexity), true
+	case "InstancePayload.operation":
+		if e.ComplexityRoot.InstancePayload.Operation == nil {
+			break
+		}
 
+		return e.ComplexityRoot.InstancePayload.Operation(childComplexity), true
+
+	case "InstanceSnapshot.createdAt":
+		if e.ComplexityRoot.InstanceSnapshot.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceSnapshot.CreatedAt(childComplexity), true
+	case "InstanceSnapshot.id":
+		if e.ComplexityRoot.InstanceSnapshot.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceSnapshot.ID(childComplexity), true
+	case "InstanceSnapshot.instanceId":
+		if e.ComplexityRoot.InstanceSnapshot.InstanceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceSnapshot.InstanceID(childComplexity), true
+	case "InstanceSnapshot.requestParams":
+		if e.ComplexityRoot.InstanceSnapshot.RequestParams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceSnapshot.RequestParams(childComplexity), true
+	case "InstanceSnapshot.status":
+		if e.ComplexityRoot.InstanceSnapshot.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceSnapshot.Status(childComplexity), true
+	case "InstanceSnapshot.updatedAt":
+		if e.ComplexityRoot.InstanceSnapshot.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceSnapshot.UpdatedAt(childComplexity), true
+
+	case "InstanceStatusChange.at":
+		if e.ComplexityRoot.InstanceStatusChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceStatusChange.At(childComplexity), true
+	case "InstanceStatusChange.cursor":
+		if e.ComplexityRoot.InstanceStatusChange.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceStatusChange.Cursor(childComplexity), true
+	case "InstanceStatusChange.event":
+		if e.ComplexityRoot.InstanceStatusChange.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceStatusChange.Event(childComplexity), true
+	case "InstanceStatusChange.instance":
+		if e.ComplexityRoot.InstanceStatusChange.Instance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceStatusChange.Instance(childComplexity), true
+	case "InstanceStatusChange.instanceId":
+		if e.ComplexityRoot.InstanceStatusChange.InstanceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceStatusChange.InstanceID(childComplexity), true
+	case "InstanceStatusChange.previousStatus":
+		if e.ComplexityRoot.InstanceStatusChange.PreviousStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceStatusChange.PreviousStatus(childComplexity), true
+	case "InstanceStatusChange.status":
+		if e.ComplexityRoot.InstanceStatusChange.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceStatusChange.Status(childComplexity), true
+
+	case "LoginAvailability.available":
+		if e.ComplexityRoot.LoginAvailability.Available == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginAvailability.Available(childComplexity), true
+	case "LoginAvailability.email":
+		if e.ComplexityRoot.LoginAvailability.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginAvailability.Email(childComplexity), true
+
+	case "Mutation.addCapacity":
+		if e.ComplexityRoot.Mutation.AddCapacity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addCapacity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddCapacity(childComplexity, args["input"].(cairn.CapacityInput)), true
+	case "Mutation.createApiKey":
+		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["input"].(cairn.CreateAPIKeyInput)), true
+	case "Mutation.createIdentityProvider":
+		if e.ComplexityRoot.Mutation.CreateIdentityProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createIdentityProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateIdentityProvider(childComplexity, args["input"].(cairn.CreateIdentityProviderInput)), true
 	case "Mutation.createInstance":
 		if e.ComplexityRoot.Mutation.CreateInstance == nil {
 			break
@@ -800,6 +1767,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateServiceSubscription(childComplexity, args["input"].(cairn.CreateServiceSubscriptionInput)), true
+	case "Mutation.createSnapshot":
+		if e.ComplexityRoot.Mutation.CreateSnapshot == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSnapshot_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSnapshot(childComplexity, args["input"].(cairn.InstanceActionInput)), true
 	case "Mutation.createTenant":
 		if e.ComplexityRoot.Mutation.CreateTenant == nil {
 			break
@@ -822,6 +1800,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["input"].(cairn.CreateUserInput)), true
+	case "Mutation.deleteIdentityProvider":
+		if e.ComplexityRoot.Mutation.DeleteIdentityProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteIdentityProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteIdentityProvider(childComplexity, args["input"].(cairn.DeleteInput)), true
 	case "Mutation.deleteInstance":
 		if e.ComplexityRoot.Mutation.DeleteInstance == nil {
 			break
@@ -832,7 +1821,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteInstance(childComplexity, args["input"].(cairn.DeleteInput)), true
+		return e.ComplexityRoot.Mutation.DeleteInstance(childComplexity, args["input"].(cairn.InstanceActionInput)), true
 	case "Mutation.deleteProductTier":
 		if e.ComplexityRoot.Mutation.DeleteProductTier == nil {
 			break
@@ -844,6 +1833,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteProductTier(childComplexity, args["input"].(cairn.DeleteInput)), true
+	case "Mutation.deleteQuota":
+		if e.ComplexityRoot.Mutation.DeleteQuota == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteQuota_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteQuota(childComplexity, args["input"].(cairn.DeleteQuotaInput)), true
 	case "Mutation.deleteResource":
 		if e.ComplexityRoot.Mutation.DeleteResource == nil {
 			break
@@ -932,12 +1932,133 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["input"].(cairn.DeleteInput)), true
+	case "Mutation.failoverInstance":
+		if e.ComplexityRoot.Mutation.FailoverInstance == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_failoverInstance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FailoverInstance(childComplexity, args["input"].(cairn.InstanceActionInput)), true
 	case "Mutation._noop":
 		if e.ComplexityRoot.Mutation.Noop == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Mutation.Noop(childComplexity), true
+	case "Mutation.registerOperations":
+		if e.ComplexityRoot.Mutation.RegisterOperations == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerOperations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterOperations(childComplexity, args["input"].(model.RegisterOperationsInput)), true
+	case "Mutation.removeCapacity":
+		if e.ComplexityRoot.Mutation.RemoveCapacity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeCapacity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveCapacity(childComplexity, args["input"].(cairn.CapacityInput)), true
+	case "Mutation.resetInstanceCredential":
+		if e.ComplexityRoot.Mutation.ResetInstanceCredential == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resetInstanceCredential_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResetInstanceCredential(childComplexity, args["input"].(model.CredentialInput)), true
+	case "Mutation.restartInstance":
+		if e.ComplexityRoot.Mutation.RestartInstance == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_restartInstance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RestartInstance(childComplexity, args["input"].(cairn.InstanceActionInput)), true
+	case "Mutation.restoreFromSnapshot":
+		if e.ComplexityRoot.Mutation.RestoreFromSnapshot == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_restoreFromSnapshot_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RestoreFromSnapshot(childComplexity, args["input"].(cairn.SnapshotInput)), true
+	case "Mutation.restoreInstance":
+		if e.ComplexityRoot.Mutation.RestoreInstance == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_restoreInstance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RestoreInstance(childComplexity, args["input"].(cairn.InstanceActionInput)), true
+	case "Mutation.revokeApiKey":
+		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["input"].(cairn.DeleteInput)), true
+	case "Mutation.setPersistedOnly":
+		if e.ComplexityRoot.Mutation.SetPersistedOnly == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setPersistedOnly_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetPersistedOnly(childComplexity, args["input"].(model.SetPersistedOnlyInput)), true
+	case "Mutation.setQuota":
+		if e.ComplexityRoot.Mutation.SetQuota == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setQuota_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetQuota(childComplexity, args["input"].(cairn.SetQuotaInput)), true
+	case "Mutation.setUserPassword":
+		if e.ComplexityRoot.Mutation.SetUserPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setUserPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetUserPassword(childComplexity, args["input"].(cairn.SetUserPasswordInput)), true
 	case "Mutation.signIn":
 		if e.ComplexityRoot.Mutation.SignIn == nil {
 			break
@@ -949,6 +2070,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignIn(childComplexity, args["input"].(cairn.SignInInput)), true
+	case "Mutation.signInWithIdentityProvider":
+		if e.ComplexityRoot.Mutation.SignInWithIdentityProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signInWithIdentityProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignInWithIdentityProvider(childComplexity, args["input"].(model.SignInWithIdentityProviderInput)), true
 	case "Mutation.signUp":
 		if e.ComplexityRoot.Mutation.SignUp == nil {
 			break
@@ -960,6 +2092,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["input"].(cairn.SignUpInput)), true
+	case "Mutation.startInstance":
+		if e.ComplexityRoot.Mutation.StartInstance == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startInstance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartInstance(childComplexity, args["input"].(cairn.InstanceActionInput)), true
+	case "Mutation.stopInstance":
+		if e.ComplexityRoot.Mutation.StopInstance == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_stopInstance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StopInstance(childComplexity, args["input"].(cairn.InstanceActionInput)), true
+	case "Mutation.updateApiKey":
+		if e.ComplexityRoot.Mutation.UpdateAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateAPIKey(childComplexity, args["input"].(cairn.UpdateAPIKeyInput)), true
+	case "Mutation.updateIdentityProvider":
+		if e.ComplexityRoot.Mutation.UpdateIdentityProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateIdentityProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateIdentityProvider(childComplexity, args["input"].(cairn.UpdateIdentityProviderInput)), true
+	case "Mutation.updateInstance":
+		if e.ComplexityRoot.Mutation.UpdateInstance == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateInstance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateInstance(childComplexity, args["input"].(cairn.UpdateInstanceInput)), true
 	case "Mutation.updateProductTier":
 		if e.ComplexityRoot.Mutation.UpdateProductTier == nil {
 			break
@@ -1037,6 +2224,96 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["input"].(cairn.UpdateUserInput)), true
+	case "Mutation.verifyIdentityProvider":
+		if e.ComplexityRoot.Mutation.VerifyIdentityProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifyIdentityProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifyIdentityProvider(childComplexity, args["input"].(model.VerifyIdentityProviderInput)), true
+
+	case "Operation.action":
+		if e.ComplexityRoot.Operation.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operation.Action(childComplexity), true
+	case "Operation.attempts":
+		if e.ComplexityRoot.Operation.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operation.Attempts(childComplexity), true
+	case "Operation.createdAt":
+		if e.ComplexityRoot.Operation.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operation.CreatedAt(childComplexity), true
+	case "Operation.createdByUserId":
+		if e.ComplexityRoot.Operation.CreatedByUserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operation.CreatedByUserID(childComplexity), true
+	case "Operation.error":
+		if e.ComplexityRoot.Operation.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operation.Error(childComplexity), true
+	case "Operation.finishedAt":
+		if e.ComplexityRoot.Operation.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operation.FinishedAt(childComplexity), true
+	case "Operation.id":
+		if e.ComplexityRoot.Operation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operation.ID(childComplexity), true
+	case "Operation.instance":
+		if e.ComplexityRoot.Operation.Instance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operation.Instance(childComplexity), true
+	case "Operation.instanceId":
+		if e.ComplexityRoot.Operation.InstanceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operation.InstanceID(childComplexity), true
+	case "Operation.params":
+		if e.ComplexityRoot.Operation.Params == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operation.Params(childComplexity), true
+	case "Operation.status":
+		if e.ComplexityRoot.Operation.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operation.Status(childComplexity), true
+	case "Operation.targetStatus":
+		if e.ComplexityRoot.Operation.TargetStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operation.TargetStatus(childComplexity), true
+	case "Operation.updatedAt":
+		if e.ComplexityRoot.Operation.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operation.UpdatedAt(childComplexity), true
 
 	case "OutputParameter.description":
 		if e.ComplexityRoot.OutputParameter.Description == nil {
@@ -1282,6 +2559,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductTierPayload.ProductTier(childComplexity), true
 
+	case "Query.apiKeys":
+		if e.ComplexityRoot.Query.APIKeys == nil {
+			break
+		}
+
+		args, err := ec.field_Query_apiKeys_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.APIKeys(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*cairn.APIKeyFilter)), true
+	case "Query.auditEvents":
+		if e.ComplexityRoot.Query.AuditEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*cairn.AuditEventFilter)), true
+	case "Query.checkLogin":
+		if e.ComplexityRoot.Query.CheckLogin == nil {
+			break
+		}
+
+		args, err := ec.field_Query_checkLogin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CheckLogin(childComplexity, args["email"].(string)), true
+	case "Query.identityProvider":
+		if e.ComplexityRoot.Query.IdentityProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Query_identityProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.IdentityProvider(childComplexity, args["id"].(string)), true
+	case "Query.identityProviders":
+		if e.ComplexityRoot.Query.IdentityProviders == nil {
+			break
+		}
+
+		args, err := ec.field_Query_identityProviders_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.IdentityProviders(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*cairn.IdentityProviderFilter)), true
 	case "Query.instance":
 		if e.ComplexityRoot.Query.Instance == nil {
 			break
@@ -1293,6 +2625,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Instance(childComplexity, args["id"].(string)), true
+	case "Query.instanceCredential":
+		if e.ComplexityRoot.Query.InstanceCredential == nil {
+			break
+		}
+
+		args, err := ec.field_Query_instanceCredential_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InstanceCredential(childComplexity, args["id"].(string)), true
 	case "Query.instances":
 		if e.ComplexityRoot.Query.Instances == nil {
 			break
@@ -1327,6 +2670,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
+	case "Query.operation":
+		if e.ComplexityRoot.Query.Operation == nil {
+			break
+		}
+
+		args, err := ec.field_Query_operation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Operation(childComplexity, args["id"].(string)), true
 	case "Query.productTiers":
 		if e.ComplexityRoot.Query.ProductTiers == nil {
 			break
@@ -1338,6 +2692,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ProductTiers(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*cairn.ProductTierFilter), args["orderBy"].(*cairn.Order)), true
+	case "Query.quotas":
+		if e.ComplexityRoot.Query.Quotas == nil {
+			break
+		}
+
+		args, err := ec.field_Query_quotas_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Quotas(childComplexity, args["tenantId"].(string)), true
 	case "Query.resources":
 		if e.ComplexityRoot.Query.Resources == nil {
 			break
@@ -1476,6 +2841,42 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+	case "Query._service":
+		if e.ComplexityRoot.Query.__resolve__service == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.__resolve__service(childComplexity), true
+	case "Query._entities":
+		if e.ComplexityRoot.Query.__resolve_entities == nil {
+			break
+		}
+
+		args, err := ec.field_Query__entities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
+
+	case "RegisterOperationsPayload.clientName":
+		if e.ComplexityRoot.RegisterOperationsPayload.ClientName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterOperationsPayload.ClientName(childComplexity), true
+	case "RegisterOperationsPayload.registered":
+		if e.ComplexityRoot.RegisterOperationsPayload.Registered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterOperationsPayload.Registered(childComplexity), true
+	case "RegisterOperationsPayload.unchanged":
+		if e.ComplexityRoot.RegisterOperationsPayload.Unchanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterOperationsPayload.Unchanged(childComplexity), true
 
 	case "Resource.createdAt":
 		if e.ComplexityRoot.Resource.CreatedAt == nil {
@@ -1653,6 +3054,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ResourceInstance.CreatedByUserID(childComplexity), true
+	case "ResourceInstance.credentials":
+		if e.ComplexityRoot.ResourceInstance.Credentials == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceInstance.Credentials(childComplexity), true
+	case "ResourceInstance.events":
+		if e.ComplexityRoot.ResourceInstance.Events == nil {
+			break
+		}
+
+		args, err := ec.field_ResourceInstance_events_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ResourceInstance.Events(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*cairn.AuditEventFilter)), true
 	case "ResourceInstance.id":
 		if e.ComplexityRoot.ResourceInstance.ID == nil {
 			break
@@ -1665,6 +3083,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ResourceInstance.NetworkType(childComplexity), true
+	case "ResourceInstance.operations":
+		if e.ComplexityRoot.ResourceInstance.Operations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceInstance.Operations(childComplexity), true
+	case "ResourceInstance.quarantineEndsAt":
+		if e.ComplexityRoot.ResourceInstance.QuarantineEndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceInstance.QuarantineEndsAt(childComplexity), true
+	case "ResourceInstance.quarantinedAt":
+		if e.ComplexityRoot.ResourceInstance.QuarantinedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceInstance.QuarantinedAt(childComplexity), true
 	case "ResourceInstance.region":
 		if e.ComplexityRoot.ResourceInstance.Region == nil {
 			break
@@ -1701,6 +3137,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ResourceInstance.ResultParams(childComplexity), true
+	case "ResourceInstance.snapshots":
+		if e.ComplexityRoot.ResourceInstance.Snapshots == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceInstance.Snapshots(childComplexity), true
 	case "ResourceInstance.status":
 		if e.ComplexityRoot.ResourceInstance.Status == nil {
 			break
@@ -1900,6 +3342,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Service.Environments(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*cairn.ServiceEnvironmentFilter), args["orderBy"].(*cairn.Order)), true
+	case "Service.events":
+		if e.ComplexityRoot.Service.Events == nil {
+			break
+		}
+
+		args, err := ec.field_Service_events_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Service.Events(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*cairn.AuditEventFilter)), true
 	case "Service.id":
 		if e.ComplexityRoot.Service.ID == nil {
 			break
@@ -2415,6 +3868,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ServiceSubscriptionPayload.ServiceSubscription(childComplexity), true
 
+	case "SetPersistedOnlyPayload.apiKeyId":
+		if e.ComplexityRoot.SetPersistedOnlyPayload.APIKeyID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetPersistedOnlyPayload.APIKeyID(childComplexity), true
+	case "SetPersistedOnlyPayload.clientName":
+		if e.ComplexityRoot.SetPersistedOnlyPayload.ClientName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetPersistedOnlyPayload.ClientName(childComplexity), true
+	case "SetPersistedOnlyPayload.enabled":
+		if e.ComplexityRoot.SetPersistedOnlyPayload.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetPersistedOnlyPayload.Enabled(childComplexity), true
+
 	case "SignInPayload.expiresAt":
 		if e.ComplexityRoot.SignInPayload.ExpiresAt == nil {
 			break
@@ -2434,6 +3906,40 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SignInPayload.User(childComplexity), true
 
+	case "Subscription.auditEventAdded":
+		if e.ComplexityRoot.Subscription.AuditEventAdded == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_auditEventAdded_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AuditEventAdded(childComplexity, args["filter"].(*cairn.AuditEventFilter), args["after"].(*string)), true
+	case "Subscription.instanceStatusChanged":
+		if e.ComplexityRoot.Subscription.InstanceStatusChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_instanceStatusChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.InstanceStatusChanged(childComplexity, args["filter"].(*cairn.InstanceStatusFilter), args["after"].(*string)), true
+	case "Subscription.operationUpdated":
+		if e.ComplexityRoot.Subscription.OperationUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_operationUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.OperationUpdated(childComplexity, args["id"].(string)), true
+
 	case "Tenant.children":
 		if e.ComplexityRoot.Tenant.Children == nil {
 			break
@@ -2451,6 +3957,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.CreatedAt(childComplexity), true
+	case "Tenant.events":
+		if e.ComplexityRoot.Tenant.Events == nil {
+			break
+		}
+
+		args, err := ec.field_Tenant_events_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Tenant.Events(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*cairn.AuditEventFilter)), true
 	case "Tenant.id":
 		if e.ComplexityRoot.Tenant.ID == nil {
 			break
@@ -2589,6 +4106,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TenantPayload.Tenant(childComplexity), true
 
+	case "TenantQuota.createdAt":
+		if e.ComplexityRoot.TenantQuota.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantQuota.CreatedAt(childComplexity), true
+	case "TenantQuota.id":
+		if e.ComplexityRoot.TenantQuota.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantQuota.ID(childComplexity), true
+	case "TenantQuota.item":
+		if e.ComplexityRoot.TenantQuota.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantQuota.Item(childComplexity), true
+	case "TenantQuota.max":
+		if e.ComplexityRoot.TenantQuota.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantQuota.Max(childComplexity), true
+	case "TenantQuota.tenantId":
+		if e.ComplexityRoot.TenantQuota.TenantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantQuota.TenantID(childComplexity), true
+	case "TenantQuota.tierId":
+		if e.ComplexityRoot.TenantQuota.TierID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantQuota.TierID(childComplexity), true
+	case "TenantQuota.updatedAt":
+		if e.ComplexityRoot.TenantQuota.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantQuota.UpdatedAt(childComplexity), true
+	case "TenantQuota.used":
+		if e.ComplexityRoot.TenantQuota.Used == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantQuota.Used(childComplexity), true
+
+	case "TenantQuotaPayload.quota":
+		if e.ComplexityRoot.TenantQuotaPayload.Quota == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantQuotaPayload.Quota(childComplexity), true
+
 	case "User.activated":
 		if e.ComplexityRoot.User.Activated == nil {
 			break
@@ -2725,6 +4298,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Viewer.User(childComplexity), true
 
+	case "_Service.sdl":
+		if e.ComplexityRoot._Service.SDL == nil {
+			break
+		}
+
+		return e.ComplexityRoot._Service.SDL(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -2734,7 +4314,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ApiKeyFilter", ec.unmarshalInputApiKeyFilter),
+			graphql.NewInputUnmarshaler("AuditEventFilter", ec.unmarshalInputAuditEventFilter),
+			graphql.NewInputUnmarshaler("CapacityInput", ec.unmarshalInputCapacityInput),
 			graphql.NewInputUnmarshaler("CatalogOrder", ec.unmarshalInputCatalogOrder),
+			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
+			graphql.NewInputUnmarshaler("CreateIdentityProviderInput", ec.unmarshalInputCreateIdentityProviderInput),
 			graphql.NewInputUnmarshaler("CreateInstanceInput", ec.unmarshalInputCreateInstanceInput),
 			graphql.NewInputUnmarshaler("CreateProductTierInput", ec.unmarshalInputCreateProductTierInput),
 			graphql.NewInputUnmarshaler("CreateResourceInput", ec.unmarshalInputCreateResourceInput),
@@ -2745,10 +4330,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateServiceSubscriptionInput", ec.unmarshalInputCreateServiceSubscriptionInput),
 			graphql.NewInputUnmarshaler("CreateTenantInput", ec.unmarshalInputCreateTenantInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
+			graphql.NewInputUnmarshaler("CredentialInput", ec.unmarshalInputCredentialInput),
 			graphql.NewInputUnmarshaler("DeleteInput", ec.unmarshalInputDeleteInput),
+			graphql.NewInputUnmarshaler("DeleteQuotaInput", ec.unmarshalInputDeleteQuotaInput),
+			graphql.NewInputUnmarshaler("IdentityProviderFilter", ec.unmarshalInputIdentityProviderFilter),
 			graphql.NewInputUnmarshaler("InputParameterInput", ec.unmarshalInputInputParameterInput),
+			graphql.NewInputUnmarshaler("InstanceActionInput", ec.unmarshalInputInstanceActionInput),
+			graphql.NewInputUnmarshaler("InstanceStatusFilter", ec.unmarshalInputInstanceStatusFilter),
 			graphql.NewInputUnmarshaler("OutputParameterInput", ec.unmarshalInputOutputParameterInput),
 			graphql.NewInputUnmarshaler("ProductTierFilter", ec.unmarshalInputProductTierFilter),
+			graphql.NewInputUnmarshaler("RegisterOperationsInput", ec.unmarshalInputRegisterOperationsInput),
 			graphql.NewInputUnmarshaler("ResourceFilter", ec.unmarshalInputResourceFilter),
 			graphql.NewInputUnmarshaler("ResourceInstanceFilter", ec.unmarshalInputResourceInstanceFilter),
 			graphql.NewInputUnmarshaler("ResourceInstanceOrder", ec.unmarshalInputResourceInstanceOrder),
@@ -2759,10 +4350,18 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ServiceOrder", ec.unmarshalInputServiceOrder),
 			graphql.NewInputUnmarshaler("ServiceSubscriptionFilter", ec.unmarshalInputServiceSubscriptionFilter),
 			graphql.NewInputUnmarshaler("ServiceSubscriptionOrder", ec.unmarshalInputServiceSubscriptionOrder),
+			graphql.NewInputUnmarshaler("SetPersistedOnlyInput", ec.unmarshalInputSetPersistedOnlyInput),
+			graphql.NewInputUnmarshaler("SetQuotaInput", ec.unmarshalInputSetQuotaInput),
+			graphql.NewInputUnmarshaler("SetUserPasswordInput", ec.unmarshalInputSetUserPasswordInput),
 			graphql.NewInputUnmarshaler("SignInInput", ec.unmarshalInputSignInInput),
+			graphql.NewInputUnmarshaler("SignInWithIdentityProviderInput", ec.unmarshalInputSignInWithIdentityProviderInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
+			graphql.NewInputUnmarshaler("SnapshotInput", ec.unmarshalInputSnapshotInput),
 			graphql.NewInputUnmarshaler("TenantFilter", ec.unmarshalInputTenantFilter),
 			graphql.NewInputUnmarshaler("TenantOrder", ec.unmarshalInputTenantOrder),
+			graphql.NewInputUnmarshaler("UpdateApiKeyInput", ec.unmarshalInputUpdateApiKeyInput),
+			graphql.NewInputUnmarshaler("UpdateIdentityProviderInput", ec.unmarshalInputUpdateIdentityProviderInput),
+			graphql.NewInputUnmarshaler("UpdateInstanceInput", ec.unmarshalInputUpdateInstanceInput),
 			graphql.NewInputUnmarshaler("UpdateProductTierInput", ec.unmarshalInputUpdateProductTierInput),
 			graphql.NewInputUnmarshaler("UpdateResourceInput", ec.unmarshalInputUpdateResourceInput),
 			graphql.NewInputUnmarshaler("UpdateServiceEnvironmentInput", ec.unmarshalInputUpdateServiceEnvironmentInput),
@@ -2772,6 +4371,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
 			graphql.NewInputUnmarshaler("UserFilter", ec.unmarshalInputUserFilter),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
+			graphql.NewInputUnmarshaler("VerifyIdentityProviderInput", ec.unmarshalInputVerifyIdentityProviderInput),
 		)
 	}
 	first := true
@@ -2816,6 +4416,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -2889,7 +4506,7 @@ enum TierType {
 }
 
 "A SaaS offering of a provider tenant."
-type Service implements Node {
+type Service implements Node @key(fields: "id") {
   "The service's ID (s-…)."
   id: ID!
   "Display name."
@@ -2919,7 +4536,7 @@ type Service implements Node {
 }
 
 "A stage of a service (DEV … PROD)."
-type ServiceEnvironment implements Node {
+type ServiceEnvironment implements Node @key(fields: "id") {
   "The environment's ID (se-…)."
   id: ID!
   "Display name."
@@ -2983,7 +4600,7 @@ type ServiceModel implements Node {
 }
 
 "A plan customers subscribe to."
-type ProductTier implements Node {
+type ProductTier implements Node @key(fields: "id") {
   "The tier's ID (pt-…)."
   id: ID!
   "Display name."
@@ -3033,7 +4650,7 @@ type ProductTier implements Node {
 }
 
 "A deployable component of a product tier."
-type Resource implements Node {
+type Resource implements Node @key(fields: "id") {
   "The resource's ID (r-…)."
   id: ID!
   "Display name."
@@ -3604,6 +5221,408 @@ type Mutation {
   _noop: Boolean
 }
 `, BuiltIn: false},
+	{Name: "../schema/federation.graphqls", Input: `# Apollo Federation v2: Cairn is a subgraph. Its entities carry @key(fields: "id")
+# on their type lines (tenant, catalog and instance schemas); this file holds the
+# federation vocabulary and the two fields a router calls. The SDL a router reads
+# (_service.sdl) is the schema without this file's definitions: see
+# resolvers/federation.go.
+
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
+
+"Links a specification (here Apollo Federation v2.3) and imports its directives."
+directive @link(url: String!, import: [String!]) repeatable on SCHEMA
+
+"Marks an entity: a router can fetch it from Cairn by the fields named."
+directive @key(fields: String!, resolvable: Boolean = true) repeatable on OBJECT | INTERFACE
+
+"A type or field that several subgraphs may resolve."
+directive @shareable repeatable on OBJECT | FIELD_DEFINITION
+
+"An entity representation: {__typename, id}."
+scalar _Any
+
+"Every type with a @key."
+union _Entity = Tenant | User | Service | ServiceEnvironment | ProductTier | Resource | ResourceInstance
+
+"What a router reads to compose the supergraph."
+type _Service {
+  "This subgraph's schema, with its federation directives."
+  sdl: String!
+}
+
+extend type Query {
+  "The entities of the representations, in their order; null where one is missing or outside your scope. Called by a federation router."
+  _entities("Objects {__typename, id}, at most 500." representations: [_Any!]!): [_Entity]!
+  "This subgraph's schema. Called by a federation router and by rover."
+  _service: _Service!
+}
+`, BuiltIn: false},
+	{Name: "../schema/identity.graphqls", Input: `"Whether an identity provider answered when last verified."
+enum IdentityProviderStatus {
+  "Not verified since it was registered or its issuer, client or endpoints changed."
+  PENDING
+  "Its discovery document and key set answered."
+  READY
+  "It did not answer as it should; see statusReason."
+  FAILED
+}
+
+"An OpenID Connect provider a tenant's users sign in with (seed 001's identity providers)."
+type IdentityProvider implements Node {
+  "The provider's ID (idp-…)."
+  id: ID!
+  "The tenant that registered it; users it provisions join this tenant."
+  tenantId: ID!
+  "The tenant."
+  tenant: Tenant
+  "Display name."
+  name: String!
+  "The kind of provider (seed 001's identityProviderName): Google, Okta, OIDC…"
+  type: String!
+  "The issuer URL; its /.well-known/openid-configuration is the discovery document."
+  issuerURL: String!
+  "Overrides the discovered authorization endpoint."
+  authorizationEndpoint: String
+  "Overrides the discovered token endpoint."
+  tokenEndpoint: String
+  "The user-info endpoint, if set."
+  userInfoEndpoint: String
+  "The client ID the provider issued for Cairn. The client secret is write-only."
+  clientId: String!
+  "The scopes Cairn requests; openid always."
+  scopes: [String!]!
+  "The email domains allowed to sign in; empty allows every domain."
+  emailIdentifiers: [String!]!
+  "The role users get on the tenant when first provisioned."
+  defaultRole: Role!
+  "Text of the login button."
+  loginButtonText: String!
+  "Icon of the login button."
+  loginButtonIconUrl: String
+  "A disabled provider signs nobody in."
+  disabled: Boolean!
+  "The outcome of the last verification."
+  status: IdentityProviderStatus!
+  "Why it is FAILED; empty otherwise."
+  statusReason: String!
+  "When it was last verified."
+  verifiedAt: Time
+  "Where a browser starts signing in: GET this path of Cairn (/auth/{id}/login)."
+  loginPath: String!
+  "When it was registered."
+  createdAt: Time!
+  "When it last changed."
+  updatedAt: Time!
+  "Increases with every change."
+  version: Int!
+}
+
+"A page of identity providers."
+type IdentityProviderConnection {
+  "The providers with their cursors."
+  edges: [IdentityProviderEdge!]!
+  "The providers."
+  nodes: [IdentityProvider!]!
+  "Paging."
+  pageInfo: PageInfo!
+  "All providers that match, across pages."
+  totalCount: Int!
+}
+"An identity provider with its cursor."
+type IdentityProviderEdge {
+  "Pass as after/before to page."
+  cursor: String!
+  "The provider."
+  node: IdentityProvider!
+}
+"Narrows a list of identity providers."
+input IdentityProviderFilter {
+  "Only of this tenant."
+  tenantId: ID
+  "Only disabled (true) or enabled (false) ones."
+  disabled: Boolean
+}
+
+"Registers an identity provider (seed 001's CreateIdentityProvider)."
+input CreateIdentityProviderInput {
+  "The tenant whose users sign in with it; needs ADMIN there."
+  tenantId: ID!
+  "Display name."
+  name: String!
+  "The kind of provider: Google, Okta, OIDC…"
+  type: String!
+  "The issuer URL, exactly as the provider's discovery document states it."
+  issuerURL: String!
+  "Overrides the discovered authorization endpoint."
+  authorizationEndpoint: String
+  "Overrides the discovered token endpoint."
+  tokenEndpoint: String
+  "The user-info endpoint."
+  userInfoEndpoint: String
+  "The client ID the provider issued for Cairn."
+  clientId: String!
+  "The client secret; stored encrypted, never returned."
+  clientSecret: String!
+  "Scopes to request; default openid, email, profile."
+  scopes: [String!]
+  "Email domains allowed to sign in; none allows every domain."
+  emailIdentifiers: [String!]
+  "Role of users provisioned on first sign-in; default READER."
+  defaultRole: Role
+  "Text of the login button."
+  loginButtonText: String
+  "Icon of the login button."
+  loginButtonIconUrl: String
+  "Register it disabled."
+  disabled: Boolean
+}
+"Changes an identity provider; omitted fields stay. An empty endpoint clears it."
+input UpdateIdentityProviderInput {
+  "The provider."
+  id: ID!
+  "The version you read; a stale one answers CONFLICT."
+  expectedVersion: Int
+  "New name."
+  name: String
+  "New issuer URL."
+  issuerURL: String
+  "New authorization endpoint."
+  authorizationEndpoint: String
+  "New token endpoint."
+  tokenEndpoint: String
+  "New user-info endpoint."
+  userInfoEndpoint: String
+  "New client ID."
+  clientId: String
+  "New client secret (write-only)."
+  clientSecret: String
+  "New scopes."
+  scopes: [String!]
+  "New allowed email domains."
+  emailIdentifiers: [String!]
+  "New default role."
+  defaultRole: Role
+  "New button text."
+  loginButtonText: String
+  "New button icon."
+  loginButtonIconUrl: String
+  "Disable or enable."
+  disabled: Boolean
+}
+"Names an identity provider to verify."
+input VerifyIdentityProviderInput {
+  "The provider."
+  id: ID!
+}
+"The identity provider."
+type IdentityProviderPayload {
+  "The provider."
+  identityProvider: IdentityProvider!
+}
+"Signs in with an authorization code an SPA obtained itself (seed 001's LoginWithIdentityProvider)."
+input SignInWithIdentityProviderInput {
+  "The provider."
+  identityProviderId: ID!
+  "The authorization code the provider returned."
+  authorizationCode: String!
+  "The redirect URI used to get the code."
+  redirectUri: String!
+  "The PKCE code verifier, if the code was requested with a challenge."
+  codeVerifier: String
+}
+
+"A key a partner integration sends as Authorization: Bearer <key>. It acts with one role on one tenant."
+type ApiKey implements Node {
+  "The key's ID (apikey-…)."
+  id: ID!
+  "Display name."
+  name: String!
+  "The tenant it acts on (and its descendants)."
+  tenantId: ID!
+  "The tenant."
+  tenant: Tenant
+  "Its one role on the tenant."
+  role: Role!
+  "The key's first characters, to recognise it."
+  prefix: String!
+  "When it stops working; null for never."
+  expiresAt: Time
+  "When it was last used (to the minute)."
+  lastUsedAt: Time
+  "When it was revoked; null while it works."
+  revokedAt: Time
+  "Who created it."
+  createdByUserId: ID
+  "When it was created."
+  createdAt: Time!
+  "When it last changed."
+  updatedAt: Time!
+  "Increases with every change."
+  version: Int!
+}
+"A page of API keys."
+type ApiKeyConnection {
+  "The keys with their cursors."
+  edges: [ApiKeyEdge!]!
+  "The keys."
+  nodes: [ApiKey!]!
+  "Paging."
+  pageInfo: PageInfo!
+  "All keys that match, across pages."
+  totalCount: Int!
+}
+"An API key with its cursor."
+type ApiKeyEdge {
+  "Pass as after/before to page."
+  cursor: String!
+  "The key."
+  node: ApiKey!
+}
+"Narrows a list of API keys."
+input ApiKeyFilter {
+  "Only of this tenant."
+  tenantId: ID
+  "Only revoked (true) or unrevoked (false) ones."
+  revoked: Boolean
+}
+"Mints an API key."
+input CreateApiKeyInput {
+  "Display name."
+  name: String!
+  "The tenant it acts on; needs ADMIN there."
+  tenantId: ID!
+  "Its role there; no higher than yours."
+  role: Role!
+  "When it stops working; omit for never."
+  expiresAt: Time
+}
+"The new key and its secret."
+type CreateApiKeyPayload {
+  "The key."
+  apiKey: ApiKey!
+  "The key itself: send it as Authorization: Bearer <secret>. Shown only now."
+  secret: String!
+}
+"Changes an API key; omitted fields stay."
+input UpdateApiKeyInput {
+  "The key."
+  id: ID!
+  "The version you read; a stale one answers CONFLICT."
+  expectedVersion: Int
+  "New name."
+  name: String
+  "New expiry; a time in the past expires it now."
+  expiresAt: Time
+}
+"The API key."
+type ApiKeyPayload {
+  "The key."
+  apiKey: ApiKey!
+}
+
+"An offering item a quota limits (seed 003)."
+enum QuotaItem {
+  "Resource instances not being deleted."
+  INSTANCES
+}
+"A limit on an offering item over a tenant and its descendants."
+type TenantQuota {
+  "The quota's ID."
+  id: ID!
+  "The tenant."
+  tenantId: ID!
+  "What it limits."
+  item: QuotaItem!
+  "Only this product tier's instances; null for all."
+  tierId: ID
+  "The limit."
+  max: Int!
+  "What it counts now."
+  used: Int!
+  "When it was set first."
+  createdAt: Time!
+  "When it last changed."
+  updatedAt: Time!
+}
+"Sets a quota; needs ADMIN on the tenant's parent."
+input SetQuotaInput {
+  "The tenant."
+  tenantId: ID!
+  "What to limit."
+  item: QuotaItem!
+  "Only this product tier; omit for all."
+  tierId: ID
+  "The limit, 0 or more."
+  max: Int!
+}
+"Removes a quota."
+input DeleteQuotaInput {
+  "The tenant."
+  tenantId: ID!
+  "The item."
+  item: QuotaItem!
+  "The tier, if the quota has one."
+  tierId: ID
+}
+"The quota."
+type TenantQuotaPayload {
+  "The quota."
+  quota: TenantQuota!
+}
+
+"Whether an email is free for a new user (seed 003's check_login)."
+type LoginAvailability {
+  "The email, normalised."
+  email: String!
+  "True when no user has it."
+  available: Boolean!
+}
+"Sets a user's password, which activates an invited user."
+input SetUserPasswordInput {
+  "The user; yourself, or a user of a tenant you administer."
+  userId: ID!
+  "The new password, at least 8 characters."
+  password: String!
+}
+
+extend type Query {
+  "An identity provider by ID."
+  identityProvider(id: ID!): IdentityProvider
+  "Identity providers in your scope."
+  identityProviders(first: Int, after: String, last: Int, before: String, filter: IdentityProviderFilter): IdentityProviderConnection!
+  "API keys in your scope."
+  apiKeys(first: Int, after: String, last: Int, before: String, filter: ApiKeyFilter): ApiKeyConnection!
+  "The quotas set on a tenant."
+  quotas(tenantId: ID!): [TenantQuota!]!
+  "Whether an email is free for a new user. Needs ADMIN on some tenant."
+  checkLogin(email: String!): LoginAvailability!
+}
+
+extend type Mutation {
+  "Registers an identity provider. Needs ADMIN on the tenant."
+  createIdentityProvider(input: CreateIdentityProviderInput!): IdentityProviderPayload!
+  "Changes an identity provider. Needs ADMIN on its tenant."
+  updateIdentityProvider(input: UpdateIdentityProviderInput!): IdentityProviderPayload!
+  "Deletes an identity provider. Needs ADMIN on its tenant."
+  deleteIdentityProvider(input: DeleteInput!): DeletePayload!
+  "Fetches the provider's discovery document and key set; status READY or FAILED with the reason."
+  verifyIdentityProvider(input: VerifyIdentityProviderInput!): IdentityProviderPayload!
+  "Signs in with an authorization code of an identity provider, and returns a Cairn session."
+  signInWithIdentityProvider(input: SignInWithIdentityProviderInput!): SignInPayload!
+  "Mints an API key; its secret is shown once. Needs ADMIN on the tenant."
+  createApiKey(input: CreateApiKeyInput!): CreateApiKeyPayload!
+  "Renames an API key or changes its expiry. Needs ADMIN on its tenant."
+  updateApiKey(input: UpdateApiKeyInput!): ApiKeyPayload!
+  "Revokes an API key for good. Needs ADMIN on its tenant."
+  revokeApiKey(input: DeleteInput!): ApiKeyPayload!
+  "Sets a quota on a tenant's tree. Needs ADMIN on its parent."
+  setQuota(input: SetQuotaInput!): TenantQuotaPayload!
+  "Removes a quota. Needs ADMIN on the tenant's parent."
+  deleteQuota(input: DeleteQuotaInput!): DeletePayload!
+  "Sets a password and activates the user (seed 003)."
+  setUserPassword(input: SetUserPasswordInput!): UserPayload!
+}
+`, BuiltIn: false},
 	{Name: "../schema/instance.graphqls", Input: `"The state of a subscription."
 enum SubscriptionStatus {
   "Awaiting the provider's approval."
@@ -3636,6 +5655,16 @@ enum InstanceStatus {
   DELETING
   "Failed; see its events."
   FAILED
+  "Deleted, but restorable by an admin until its grace period ends (quarantinedAt + grace); its credentials no longer work."
+  QUARANTINED
+  "New request parameters or network type being applied."
+  UPDATING
+  "Replicas being added or removed."
+  SCALING
+  "A snapshot being taken."
+  SNAPSHOTTING
+  "Being restored from a snapshot."
+  RESTORING
 }
 
 "How an instance is reachable."
@@ -3677,7 +5706,7 @@ type ServiceSubscription implements Node {
 }
 
 "A deployed instance of a resource."
-type ResourceInstance implements Node {
+type ResourceInstance implements Node @key(fields: "id") {
   "The instance's ID (instance-…)."
   id: ID!
   "The state."
@@ -3688,7 +5717,7 @@ type ResourceInstance implements Node {
   region: String!
   "How it is reachable."
   networkType: NetworkType!
-  "The parameters it was created with."
+  "The parameters it was created with; values of Password parameters read as \"********\" (see credentials)."
   requestParams: JSON!
   "The values it reports (endpoint, …)."
   resultParams: JSON!
@@ -3860,6 +5889,10 @@ input CreateInstanceInput {
 type InstancePayload {
   "The instance."
   instance: ResourceInstance!
+  "The operation the mutation started; watch it with operationUpdated."
+  operation: Operation
+  "For deleteInstance: the instance's ID; it is gone once the operation succeeds."
+  deletedId: ID
 }
 
 extend type Mutation {
@@ -3869,8 +5902,431 @@ extend type Mutation {
   deleteServiceSubscription(input: DeleteInput!): DeletePayload!
   "Creates an instance (status DEPLOYING). Needs EDITOR on the subscribing tenant."
   createInstance(input: CreateInstanceInput!): InstancePayload!
-  "Deletes an instance. Needs EDITOR on its tenant."
-  deleteInstance(input: DeleteInput!): DeletePayload!
+  "Deletes an instance: first into quarantine (status QUARANTINED, credentials locked) for the grace period, during which an admin can restoreInstance; deleting it again, or the end of the period, deletes it. Needs EDITOR on its tenant or provider."
+  deleteInstance(input: InstanceActionInput!): InstancePayload!
+}
+`, BuiltIn: false},
+	{Name: "../schema/lifecycle.graphqls", Input: `"A lifecycle action on an instance."
+enum InstanceAction {
+  "Provision a new instance: DEPLOYING → RUNNING."
+  CREATE
+  "STOPPED → STARTING → RUNNING."
+  START
+  "RUNNING → STOPPING → STOPPED."
+  STOP
+  "RUNNING → RESTARTING → RUNNING."
+  RESTART
+  "RUNNING → FAILOVER → RUNNING."
+  FAILOVER
+  "RUNNING, STOPPED or FAILED → QUARANTINED (restorable for the grace period) → DELETING → deleted; QUARANTINED → DELETING at once."
+  DELETE
+  "QUARANTINED → the status before the delete."
+  RESTORE
+  "RUNNING → UPDATING → RUNNING: new request parameters or network type."
+  UPDATE
+  "RUNNING → SCALING → RUNNING: more replicas."
+  ADD_CAPACITY
+  "RUNNING → SCALING → RUNNING: fewer replicas."
+  REMOVE_CAPACITY
+  "RUNNING → SNAPSHOTTING → RUNNING: a snapshot is taken."
+  SNAPSHOT
+  "RUNNING, STOPPED or FAILED → RESTORING → RUNNING: a snapshot is put back."
+  RESTORE_SNAPSHOT
+}
+
+"The state of a snapshot."
+enum SnapshotStatus {
+  "Being taken."
+  CREATING
+  "Can be restored from."
+  AVAILABLE
+  "Taking it failed."
+  FAILED
+}
+
+"A point-in-time copy of an instance's data, with the request parameters it had then."
+type InstanceSnapshot implements Node {
+  "The snapshot's ID (snap-…)."
+  id: ID!
+  "The instance's ID."
+  instanceId: ID!
+  "The state."
+  status: SnapshotStatus!
+  "The instance's request parameters when it was taken; restoring puts them back."
+  requestParams: JSON!
+  "When it was asked for."
+  createdAt: Time!
+  "When it last changed."
+  updatedAt: Time!
+}
+
+"Names a snapshot of an instance to restore the instance from."
+input SnapshotInput {
+  "The instance."
+  id: ID!
+  "One of the instance's AVAILABLE snapshots."
+  snapshotId: ID!
+  "Refuse with CONFLICT unless the instance is at this version."
+  expectedVersion: Int
+  "Retrying with the same key and input returns the first result; another input answers CONFLICT."
+  idempotencyKey: String
+}
+
+"Where an operation stands."
+enum OperationStatus {
+  "Enqueued; no worker has taken it yet."
+  PENDING
+  "A worker is on it."
+  RUNNING
+  "Done: the instance reached the target status."
+  SUCCEEDED
+  "Failed: see error; the instance is FAILED."
+  FAILED
+  "Cancelled: the instance was restored before its deletion."
+  CANCELLED
+}
+
+"Who caused an audit event."
+enum EventSource {
+  "A customer's request."
+  CUSTOMER
+  "The infrastructure (the lifecycle workers)."
+  INFRA
+  "Scheduled maintenance."
+  MAINTENANCE
+}
+
+"Long work on an instance, started by a mutation. Watch it with operationUpdated."
+type Operation implements Node {
+  "The operation's ID (op-…)."
+  id: ID!
+  "What was asked."
+  action: InstanceAction!
+  "Where it stands."
+  status: OperationStatus!
+  "The instance's ID."
+  instanceId: ID!
+  "The instance; null once deleted or outside your scope."
+  instance: ResourceInstance
+  "The status the instance reaches when it succeeds; null for a delete."
+  targetStatus: InstanceStatus
+  "What it applies when it succeeds: requestParams, networkType or replicas."
+  params: JSON!
+  "Why it failed."
+  error: String
+  "How many times a worker has tried it."
+  attempts: Int!
+  "The ID of the user who asked."
+  createdByUserId: ID
+  "When it was asked."
+  createdAt: Time!
+  "When it last changed."
+  updatedAt: Time!
+  "When it finished."
+  finishedAt: Time
+}
+
+"A change, recorded in the same transaction as the change itself."
+type AuditEvent implements Node {
+  "The event's ID (event-…)."
+  id: ID!
+  "Pass as after: to auditEvents or to a subscription to resume after this event."
+  cursor: String!
+  "When it happened."
+  time: Time!
+  "Who caused it."
+  source: EventSource!
+  "INSTANCE_CREATED, INSTANCE_STATUS_CHANGED, INSTANCE_DELETED, …"
+  type: String!
+  "What happened, for people."
+  message: String!
+  "The ID of the user who acted, if a user did."
+  userId: ID
+  "The tenant the event belongs to."
+  tenantId: ID!
+  "The service."
+  serviceId: ID!
+  "The subscription."
+  subscriptionId: ID
+  "The instance's ID."
+  instanceId: ID
+  "The instance; null once deleted or outside your scope."
+  instance: ResourceInstance
+  "The operation's ID."
+  operationId: ID
+  "The operation."
+  operation: Operation
+  "The instance's status before, for a status change."
+  previousStatus: InstanceStatus
+  "The instance's status after, for a status change."
+  status: InstanceStatus
+  "What went wrong in the workflow, if anything."
+  workflowFailures: [String!]!
+}
+
+"A page of audit events, newest first."
+type AuditEventConnection {
+  "The events with their cursors."
+  edges: [AuditEventEdge!]!
+  "The events."
+  nodes: [AuditEvent!]!
+  "Paging."
+  pageInfo: PageInfo!
+  "All events that match, across pages."
+  totalCount: Int!
+}
+"An audit event with its cursor."
+type AuditEventEdge {
+  "Pass as after to page."
+  cursor: String!
+  "The event."
+  node: AuditEvent!
+}
+
+"Narrows audit events."
+input AuditEventFilter {
+  "Only of these instances."
+  instanceIds: [ID!]
+  "Only of this instance."
+  instanceId: ID
+  "Only of this service."
+  serviceId: ID
+  "Only of this tenant."
+  tenantId: ID
+  "Only of this operation."
+  operationId: ID
+  "Only from these sources."
+  source: [EventSource!]
+  "Only of these types."
+  types: [String!]
+  "Only at or after this time."
+  from: Time
+  "Only before this time."
+  to: Time
+}
+
+"One transition of an instance."
+type InstanceStatusChange {
+  "The instance's ID."
+  instanceId: ID!
+  "The instance as it is now; null once deleted."
+  instance: ResourceInstance
+  "The status before; null when the instance was created."
+  previousStatus: InstanceStatus
+  "The status after."
+  status: InstanceStatus!
+  "When it changed."
+  at: Time!
+  "Pass as after: to resume after this change."
+  cursor: String!
+  "The audit event of the change."
+  event: AuditEvent!
+}
+
+"Narrows instanceStatusChanged."
+input InstanceStatusFilter {
+  "Only these instances."
+  instanceIds: [ID!]
+  "Only instances of this service."
+  serviceId: ID
+  "Only instances of this tenant."
+  tenantId: ID
+}
+
+"Changes a RUNNING instance's request parameters or network type."
+input UpdateInstanceInput {
+  "The instance."
+  id: ID!
+  "New values for modifiable input parameters; keys not given keep their values."
+  requestParams: JSON
+  "The new network type."
+  networkType: NetworkType
+  "Refuse with CONFLICT unless the instance is at this version."
+  expectedVersion: Int
+  "Retrying with the same key and input returns the first result; another input answers CONFLICT."
+  idempotencyKey: String
+}
+
+"Adds or removes replicas of a RUNNING instance."
+input CapacityInput {
+  "The instance."
+  id: ID!
+  "How many replicas to add or remove; default 1."
+  replicas: Int
+  "Refuse with CONFLICT unless the instance is at this version."
+  expectedVersion: Int
+  "Retrying with the same key and input returns the first result; another input answers CONFLICT."
+  idempotencyKey: String
+}
+
+"Names an instance to act on."
+input InstanceActionInput {
+  "The instance."
+  id: ID!
+  "Refuse with CONFLICT unless the instance is at this version."
+  expectedVersion: Int
+  "Retrying with the same key and input returns the first result; another input answers CONFLICT."
+  idempotencyKey: String
+}
+
+extend type ResourceInstance {
+  "The instance's audit events, newest first."
+  events(first: Int, after: String, filter: AuditEventFilter): AuditEventConnection!
+  "The instance's operations, newest first (at most 50)."
+  operations: [Operation!]!
+  "Its snapshots, newest first."
+  snapshots: [InstanceSnapshot!]!
+  "Users that can connect to it; passwords hidden (read one with instanceCredential)."
+  credentials: [InstanceCredential!]!
+  "When a delete quarantined it; null unless QUARANTINED."
+  quarantinedAt: Time
+  "When its quarantine ends and it is deleted, unless restored first."
+  quarantineEndsAt: Time
+}
+
+"A user that can connect to an instance; its password is generated."
+type InstanceCredential implements Node {
+  "The credential's ID (cred-…)."
+  id: ID!
+  "The instance's ID."
+  instanceId: ID!
+  "The user name."
+  username: String!
+  "The password: only from instanceCredential and resetInstanceCredential, to EDITOR or above."
+  password: String
+  "When it was created."
+  createdAt: Time!
+  "When its password last changed."
+  updatedAt: Time!
+}
+
+"Names a credential."
+input CredentialInput {
+  "The credential."
+  id: ID!
+}
+
+"The credential, with its password."
+type InstanceCredentialPayload {
+  "The credential."
+  credential: InstanceCredential!
+}
+
+extend type Tenant {
+  "The audit events of the tenant's instances, newest first."
+  events(first: Int, after: String, filter: AuditEventFilter): AuditEventConnection!
+}
+
+extend type Service {
+  "The audit events of the service's instances, newest first."
+  events(first: Int, after: String, filter: AuditEventFilter): AuditEventConnection!
+}
+
+extend type Query {
+  "An operation by ID."
+  operation(id: ID!): Operation
+  "A credential with its password. Needs EDITOR on the instance's tenant or provider."
+  instanceCredential(id: ID!): InstanceCredential
+  "Audit events you can see, newest first."
+  auditEvents(first: Int, after: String, filter: AuditEventFilter): AuditEventConnection!
+}
+
+extend type Mutation {
+  "Starts a STOPPED instance. Needs EDITOR on its tenant or provider."
+  startInstance(input: InstanceActionInput!): InstancePayload!
+  "Stops a RUNNING instance. Needs EDITOR on its tenant or provider."
+  stopInstance(input: InstanceActionInput!): InstancePayload!
+  "Restarts a RUNNING instance. Needs EDITOR on its tenant or provider."
+  restartInstance(input: InstanceActionInput!): InstancePayload!
+  "Fails a RUNNING instance over to a replica. Needs EDITOR on its tenant or provider."
+  failoverInstance(input: InstanceActionInput!): InstancePayload!
+  "Applies new request parameters or a new network type to a RUNNING instance. Needs EDITOR on its tenant or provider."
+  updateInstance(input: UpdateInstanceInput!): InstancePayload!
+  "Adds replicas to a RUNNING instance. Needs EDITOR on its tenant or provider."
+  addCapacity(input: CapacityInput!): InstancePayload!
+  "Removes replicas from a RUNNING instance. Needs EDITOR on its tenant or provider."
+  removeCapacity(input: CapacityInput!): InstancePayload!
+  "Takes a snapshot of a RUNNING instance (see operation.params.snapshotId). Needs EDITOR on its tenant or provider."
+  createSnapshot(input: InstanceActionInput!): InstancePayload!
+  "Restores an instance from one of its AVAILABLE snapshots. Needs EDITOR on its tenant or provider."
+  restoreFromSnapshot(input: SnapshotInput!): InstancePayload!
+  "Undoes a delete while the instance is QUARANTINED. Needs ADMIN on its tenant or provider."
+  restoreInstance(input: InstanceActionInput!): InstancePayload!
+  "Gives a credential a new generated password. Needs EDITOR on the instance's tenant or provider."
+  resetInstanceCredential(input: CredentialInput!): InstanceCredentialPayload!
+}
+
+"Live updates, over graphql-transport-ws (/graphql) or server-sent events (POST /graphql with Accept: text/event-stream)."
+type Subscription {
+  "Transitions of the instances you can see. With after, first every transition since that cursor, then live ones."
+  instanceStatusChanged(filter: InstanceStatusFilter, after: String): InstanceStatusChange!
+  "Audit events you can see. With after, first every event since that cursor, then live ones."
+  auditEventAdded(filter: AuditEventFilter, after: String): AuditEvent!
+  "The operation each time it changes, starting with its current state; ends when it finishes."
+  operationUpdated(id: ID!): Operation!
+}
+`, BuiltIn: false},
+	{Name: "../schema/persisted.graphqls", Input: `# Persisted operations: trusted documents registered per client, and
+# persisted-only mode for API keys and clients. Automatic persisted queries
+# (extensions.persistedQuery) need no schema.
+
+"The format of an operation manifest."
+enum ManifestFormat {
+  "Apollo's persisted-query manifest: {format: \"apollo-persisted-query-manifest\", version: 1, operations: [{id, name, type, body}]}."
+  APOLLO
+  "Relay's persisted-query map: {\"<id>\": \"<document text>\"}."
+  RELAY
+}
+
+"Registers a client's operations. The first registration of a client name makes tenantId its owner."
+input RegisterOperationsInput {
+  "The tenant owning the client; you need EDITOR (or above) on it."
+  tenantId: ID!
+  "The client's name, as its requests send it in X-Cairn-Client or apollographql-client-name."
+  clientName: String!
+  "The manifest's format."
+  format: ManifestFormat!
+  "The manifest itself, as a JSON object."
+  manifest: JSON!
+}
+
+"What a registration changed."
+type RegisterOperationsPayload {
+  "The client the operations belong to."
+  clientName: String!
+  "Operations newly registered."
+  registered: Int!
+  "Operations that were already registered with the same text."
+  unchanged: Int!
+}
+
+"Puts an API key or a client in persisted-only mode (or takes it out): then any document that is not registered answers PERSISTED_QUERY_NOT_ALLOWED. Give apiKeyId or clientName."
+input SetPersistedOnlyInput {
+  "The tenant deciding; you need ADMIN (or above) on it. An API-key setting binds keys whose home tenant is this one or below it; a client setting needs ADMIN on the client's owner."
+  tenantId: ID!
+  "The API key to restrict."
+  apiKeyId: ID
+  "The client to restrict."
+  clientName: String
+  "Whether only registered operations may run."
+  enabled: Boolean!
+}
+
+"A persisted-only setting as recorded."
+type SetPersistedOnlyPayload {
+  "The API key the setting applies to, if any."
+  apiKeyId: ID
+  "The client the setting applies to, if any."
+  clientName: String
+  "Whether only registered operations may run."
+  enabled: Boolean!
+}
+
+extend type Mutation {
+  "Registers a client's operation manifest, callable by ID afterwards. Registered IDs never change: a known ID with another text answers CONFLICT."
+  registerOperations(input: RegisterOperationsInput!): RegisterOperationsPayload!
+  "Puts an API key or a client in persisted-only mode, or takes it out."
+  setPersistedOnly(input: SetPersistedOnlyInput!): SetPersistedOnlyPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/tenant.graphqls", Input: `"Where a tenant stands in the tree."
@@ -3906,7 +6362,7 @@ enum Role {
 }
 
 "An organisation: the root, a partner, a customer or a unit."
-type Tenant implements Node {
+type Tenant implements Node @key(fields: "id") {
   "The tenant's ID (org-…)."
   id: ID!
   "Display name."
@@ -3938,7 +6394,7 @@ type Tenant implements Node {
 }
 
 "A person who signs in."
-type User implements Node {
+type User implements Node @key(fields: "id") {
   "The user's ID (user-…)."
   id: ID!
   "Sign-in email, unique."
@@ -4265,6 +6721,144 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ApiKey_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ApiKey_name(ctx, field)
+	case "tenantId":
+		return ec.fieldContext_ApiKey_tenantId(ctx, field)
+	case "tenant":
+		return ec.fieldContext_ApiKey_tenant(ctx, field)
+	case "role":
+		return ec.fieldContext_ApiKey_role(ctx, field)
+	case "prefix":
+		return ec.fieldContext_ApiKey_prefix(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ApiKey_expiresAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_ApiKey_revokedAt(ctx, field)
+	case "createdByUserId":
+		return ec.fieldContext_ApiKey_createdByUserId(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ApiKey_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ApiKey_updatedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_ApiKey_version(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKeyConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ApiKeyConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ApiKeyConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ApiKeyConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ApiKeyConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKeyConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKeyEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ApiKeyEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ApiKeyEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKeyEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "apiKey":
+		return ec.fieldContext_ApiKeyPayload_apiKey(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKeyPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AuditEvent_id(ctx, field)
+	case "cursor":
+		return ec.fieldContext_AuditEvent_cursor(ctx, field)
+	case "time":
+		return ec.fieldContext_AuditEvent_time(ctx, field)
+	case "source":
+		return ec.fieldContext_AuditEvent_source(ctx, field)
+	case "type":
+		return ec.fieldContext_AuditEvent_type(ctx, field)
+	case "message":
+		return ec.fieldContext_AuditEvent_message(ctx, field)
+	case "userId":
+		return ec.fieldContext_AuditEvent_userId(ctx, field)
+	case "tenantId":
+		return ec.fieldContext_AuditEvent_tenantId(ctx, field)
+	case "serviceId":
+		return ec.fieldContext_AuditEvent_serviceId(ctx, field)
+	case "subscriptionId":
+		return ec.fieldContext_AuditEvent_subscriptionId(ctx, field)
+	case "instanceId":
+		return ec.fieldContext_AuditEvent_instanceId(ctx, field)
+	case "instance":
+		return ec.fieldContext_AuditEvent_instance(ctx, field)
+	case "operationId":
+		return ec.fieldContext_AuditEvent_operationId(ctx, field)
+	case "operation":
+		return ec.fieldContext_AuditEvent_operation(ctx, field)
+	case "previousStatus":
+		return ec.fieldContext_AuditEvent_previousStatus(ctx, field)
+	case "status":
+		return ec.fieldContext_AuditEvent_status(ctx, field)
+	case "workflowFailures":
+		return ec.fieldContext_AuditEvent_workflowFailures(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditEventConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_AuditEventConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditEventConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AuditEventConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AuditEventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AuditEventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "apiKey":
+		return ec.fieldContext_CreateApiKeyPayload_apiKey(ctx, field)
+	case "secret":
+		return ec.fieldContext_CreateApiKeyPayload_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateApiKeyPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deletedId":
@@ -4281,6 +6875,90 @@ func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql
 		return ec.fieldContext_Grant_role(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Grant", field.Name)
+}
+
+func (ec *executionContext) childFields_IdentityProvider(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_IdentityProvider_id(ctx, field)
+	case "tenantId":
+		return ec.fieldContext_IdentityProvider_tenantId(ctx, field)
+	case "tenant":
+		return ec.fieldContext_IdentityProvider_tenant(ctx, field)
+	case "name":
+		return ec.fieldContext_IdentityProvider_name(ctx, field)
+	case "type":
+		return ec.fieldContext_IdentityProvider_type(ctx, field)
+	case "issuerURL":
+		return ec.fieldContext_IdentityProvider_issuerURL(ctx, field)
+	case "authorizationEndpoint":
+		return ec.fieldContext_IdentityProvider_authorizationEndpoint(ctx, field)
+	case "tokenEndpoint":
+		return ec.fieldContext_IdentityProvider_tokenEndpoint(ctx, field)
+	case "userInfoEndpoint":
+		return ec.fieldContext_IdentityProvider_userInfoEndpoint(ctx, field)
+	case "clientId":
+		return ec.fieldContext_IdentityProvider_clientId(ctx, field)
+	case "scopes":
+		return ec.fieldContext_IdentityProvider_scopes(ctx, field)
+	case "emailIdentifiers":
+		return ec.fieldContext_IdentityProvider_emailIdentifiers(ctx, field)
+	case "defaultRole":
+		return ec.fieldContext_IdentityProvider_defaultRole(ctx, field)
+	case "loginButtonText":
+		return ec.fieldContext_IdentityProvider_loginButtonText(ctx, field)
+	case "loginButtonIconUrl":
+		return ec.fieldContext_IdentityProvider_loginButtonIconUrl(ctx, field)
+	case "disabled":
+		return ec.fieldContext_IdentityProvider_disabled(ctx, field)
+	case "status":
+		return ec.fieldContext_IdentityProvider_status(ctx, field)
+	case "statusReason":
+		return ec.fieldContext_IdentityProvider_statusReason(ctx, field)
+	case "verifiedAt":
+		return ec.fieldContext_IdentityProvider_verifiedAt(ctx, field)
+	case "loginPath":
+		return ec.fieldContext_IdentityProvider_loginPath(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_IdentityProvider_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_IdentityProvider_updatedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_IdentityProvider_version(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IdentityProvider", field.Name)
+}
+
+func (ec *executionContext) childFields_IdentityProviderConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_IdentityProviderConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_IdentityProviderConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_IdentityProviderConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_IdentityProviderConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IdentityProviderConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_IdentityProviderEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_IdentityProviderEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_IdentityProviderEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IdentityProviderEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_IdentityProviderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "identityProvider":
+		return ec.fieldContext_IdentityProviderPayload_identityProvider(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IdentityProviderPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_InputParameter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4307,12 +6985,122 @@ func (ec *executionContext) childFields_InputParameter(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type InputParameter", field.Name)
 }
 
+func (ec *executionContext) childFields_InstanceCredential(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_InstanceCredential_id(ctx, field)
+	case "instanceId":
+		return ec.fieldContext_InstanceCredential_instanceId(ctx, field)
+	case "username":
+		return ec.fieldContext_InstanceCredential_username(ctx, field)
+	case "password":
+		return ec.fieldContext_InstanceCredential_password(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_InstanceCredential_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_InstanceCredential_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InstanceCredential", field.Name)
+}
+
+func (ec *executionContext) childFields_InstanceCredentialPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "credential":
+		return ec.fieldContext_InstanceCredentialPayload_credential(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InstanceCredentialPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_InstancePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "instance":
 		return ec.fieldContext_InstancePayload_instance(ctx, field)
+	case "operation":
+		return ec.fieldContext_InstancePayload_operation(ctx, field)
+	case "deletedId":
+		return ec.fieldContext_InstancePayload_deletedId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InstancePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_InstanceSnapshot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_InstanceSnapshot_id(ctx, field)
+	case "instanceId":
+		return ec.fieldContext_InstanceSnapshot_instanceId(ctx, field)
+	case "status":
+		return ec.fieldContext_InstanceSnapshot_status(ctx, field)
+	case "requestParams":
+		return ec.fieldContext_InstanceSnapshot_requestParams(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_InstanceSnapshot_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_InstanceSnapshot_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InstanceSnapshot", field.Name)
+}
+
+func (ec *executionContext) childFields_InstanceStatusChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "instanceId":
+		return ec.fieldContext_InstanceStatusChange_instanceId(ctx, field)
+	case "instance":
+		return ec.fieldContext_InstanceStatusChange_instance(ctx, field)
+	case "previousStatus":
+		return ec.fieldContext_InstanceStatusChange_previousStatus(ctx, field)
+	case "status":
+		return ec.fieldContext_InstanceStatusChange_status(ctx, field)
+	case "at":
+		return ec.fieldContext_InstanceStatusChange_at(ctx, field)
+	case "cursor":
+		return ec.fieldContext_InstanceStatusChange_cursor(ctx, field)
+	case "event":
+		return ec.fieldContext_InstanceStatusChange_event(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InstanceStatusChange", field.Name)
+}
+
+func (ec *executionContext) childFields_LoginAvailability(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "email":
+		return ec.fieldContext_LoginAvailability_email(ctx, field)
+	case "available":
+		return ec.fieldContext_LoginAvailability_available(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoginAvailability", field.Name)
+}
+
+func (ec *executionContext) childFields_Operation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Operation_id(ctx, field)
+	case "action":
+		return ec.fieldContext_Operation_action(ctx, field)
+	case "status":
+		return ec.fieldContext_Operation_status(ctx, field)
+	case "instanceId":
+		return ec.fieldContext_Operation_instanceId(ctx, field)
+	case "instance":
+		return ec.fieldContext_Operation_instance(ctx, field)
+	case "targetStatus":
+		return ec.fieldContext_Operation_targetStatus(ctx, field)
+	case "params":
+		return ec.fieldContext_Operation_params(ctx, field)
+	case "error":
+		return ec.fieldContext_Operation_error(ctx, field)
+	case "attempts":
+		return ec.fieldContext_Operation_attempts(ctx, field)
+	case "createdByUserId":
+		return ec.fieldContext_Operation_createdByUserId(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Operation_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Operation_updatedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_Operation_finishedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Operation", field.Name)
 }
 
 func (ec *executionContext) childFields_OutputParameter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4427,6 +7215,18 @@ func (ec *executionContext) childFields_ProductTierPayload(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type ProductTierPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RegisterOperationsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientName":
+		return ec.fieldContext_RegisterOperationsPayload_clientName(ctx, field)
+	case "registered":
+		return ec.fieldContext_RegisterOperationsPayload_registered(ctx, field)
+	case "unchanged":
+		return ec.fieldContext_RegisterOperationsPayload_unchanged(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegisterOperationsPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Resource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4533,6 +7333,18 @@ func (ec *executionContext) childFields_ResourceInstance(ctx context.Context, fi
 		return ec.fieldContext_ResourceInstance_updatedAt(ctx, field)
 	case "version":
 		return ec.fieldContext_ResourceInstance_version(ctx, field)
+	case "events":
+		return ec.fieldContext_ResourceInstance_events(ctx, field)
+	case "operations":
+		return ec.fieldContext_ResourceInstance_operations(ctx, field)
+	case "snapshots":
+		return ec.fieldContext_ResourceInstance_snapshots(ctx, field)
+	case "credentials":
+		return ec.fieldContext_ResourceInstance_credentials(ctx, field)
+	case "quarantinedAt":
+		return ec.fieldContext_ResourceInstance_quarantinedAt(ctx, field)
+	case "quarantineEndsAt":
+		return ec.fieldContext_ResourceInstance_quarantineEndsAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ResourceInstance", field.Name)
 }
@@ -4649,6 +7461,8 @@ func (ec *executionContext) childFields_Service(ctx context.Context, field graph
 		return ec.fieldContext_Service_updatedAt(ctx, field)
 	case "version":
 		return ec.fieldContext_Service_version(ctx, field)
+	case "events":
+		return ec.fieldContext_Service_events(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Service", field.Name)
 }
@@ -4881,6 +7695,18 @@ func (ec *executionContext) childFields_ServiceSubscriptionPayload(ctx context.C
 	return nil, fmt.Errorf("no field named %q was found under type ServiceSubscriptionPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SetPersistedOnlyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "apiKeyId":
+		return ec.fieldContext_SetPersistedOnlyPayload_apiKeyId(ctx, field)
+	case "clientName":
+		return ec.fieldContext_SetPersistedOnlyPayload_clientName(ctx, field)
+	case "enabled":
+		return ec.fieldContext_SetPersistedOnlyPayload_enabled(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetPersistedOnlyPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SignInPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
@@ -4923,6 +7749,8 @@ func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphq
 		return ec.fieldContext_Tenant_updatedAt(ctx, field)
 	case "version":
 		return ec.fieldContext_Tenant_version(ctx, field)
+	case "events":
+		return ec.fieldContext_Tenant_events(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Tenant", field.Name)
 }
@@ -4957,6 +7785,36 @@ func (ec *executionContext) childFields_TenantPayload(ctx context.Context, field
 		return ec.fieldContext_TenantPayload_tenant(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TenantPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_TenantQuota(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TenantQuota_id(ctx, field)
+	case "tenantId":
+		return ec.fieldContext_TenantQuota_tenantId(ctx, field)
+	case "item":
+		return ec.fieldContext_TenantQuota_item(ctx, field)
+	case "tierId":
+		return ec.fieldContext_TenantQuota_tierId(ctx, field)
+	case "max":
+		return ec.fieldContext_TenantQuota_max(ctx, field)
+	case "used":
+		return ec.fieldContext_TenantQuota_used(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_TenantQuota_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_TenantQuota_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TenantQuota", field.Name)
+}
+
+func (ec *executionContext) childFields_TenantQuotaPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "quota":
+		return ec.fieldContext_TenantQuotaPayload_quota(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TenantQuotaPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5029,6 +7887,14 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_roleBindings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
+}
+
+func (ec *executionContext) childFields__Service(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sdl":
+		return ec.fieldContext__Service_sdl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type _Service", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5147,6 +8013,48 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_addCapacity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.CapacityInput, error) {
+			return ec.unmarshalNCapacityInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐCapacityInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.CreateAPIKeyInput, error) {
+			return ec.unmarshalNCreateApiKeyInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐCreateAPIKeyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createIdentityProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.CreateIdentityProviderInput, error) {
+			return ec.unmarshalNCreateIdentityProviderInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐCreateIdentityProviderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createInstance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5259,6 +8167,20 @@ func (ec *executionContext) field_Mutation_createService_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createSnapshot_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.InstanceActionInput, error) {
+			return ec.unmarshalNInstanceActionInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createTenant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5287,12 +8209,26 @@ func (ec *executionContext) field_Mutation_createUser_args(ctx context.Context, 
 	return args, nil
 }
 
-func (ec *executionContext) field_Mutation_deleteInstance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+func (ec *executionContext) field_Mutation_deleteIdentityProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (cairn.DeleteInput, error) {
 			return ec.unmarshalNDeleteInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐDeleteInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteInstance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.InstanceActionInput, error) {
+			return ec.unmarshalNInstanceActionInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceActionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5307,6 +8243,20 @@ func (ec *executionContext) field_Mutation_deleteProductTier_args(ctx context.Co
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (cairn.DeleteInput, error) {
 			return ec.unmarshalNDeleteInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐDeleteInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteQuota_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.DeleteQuotaInput, error) {
+			return ec.unmarshalNDeleteQuotaInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐDeleteQuotaInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5427,6 +8377,174 @@ func (ec *executionContext) field_Mutation_deleteUser_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_failoverInstance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.InstanceActionInput, error) {
+			return ec.unmarshalNInstanceActionInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_registerOperations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RegisterOperationsInput, error) {
+			return ec.unmarshalNRegisterOperationsInput2githubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐRegisterOperationsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeCapacity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.CapacityInput, error) {
+			return ec.unmarshalNCapacityInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐCapacityInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resetInstanceCredential_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CredentialInput, error) {
+			return ec.unmarshalNCredentialInput2githubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐCredentialInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_restartInstance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.InstanceActionInput, error) {
+			return ec.unmarshalNInstanceActionInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_restoreFromSnapshot_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.SnapshotInput, error) {
+			return ec.unmarshalNSnapshotInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐSnapshotInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_restoreInstance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.InstanceActionInput, error) {
+			return ec.unmarshalNInstanceActionInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.DeleteInput, error) {
+			return ec.unmarshalNDeleteInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐDeleteInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setPersistedOnly_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetPersistedOnlyInput, error) {
+			return ec.unmarshalNSetPersistedOnlyInput2githubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐSetPersistedOnlyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setQuota_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.SetQuotaInput, error) {
+			return ec.unmarshalNSetQuotaInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐSetQuotaInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setUserPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.SetUserPasswordInput, error) {
+			return ec.unmarshalNSetUserPasswordInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐSetUserPasswordInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_signInWithIdentityProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SignInWithIdentityProviderInput, error) {
+			return ec.unmarshalNSignInWithIdentityProviderInput2githubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐSignInWithIdentityProviderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_signIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5447,6 +8565,76 @@ func (ec *executionContext) field_Mutation_signUp_args(ctx context.Context, rawA
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (cairn.SignUpInput, error) {
 			return ec.unmarshalNSignUpInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐSignUpInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startInstance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.InstanceActionInput, error) {
+			return ec.unmarshalNInstanceActionInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_stopInstance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.InstanceActionInput, error) {
+			return ec.unmarshalNInstanceActionInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.UpdateAPIKeyInput, error) {
+			return ec.unmarshalNUpdateApiKeyInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐUpdateAPIKeyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateIdentityProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.UpdateIdentityProviderInput, error) {
+			return ec.unmarshalNUpdateIdentityProviderInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐUpdateIdentityProviderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateInstance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cairn.UpdateInstanceInput, error) {
+			return ec.unmarshalNUpdateInstanceInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐUpdateInstanceInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5545,6 +8733,20 @@ func (ec *executionContext) field_Mutation_updateUser_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (cairn.UpdateUserInput, error) {
 			return ec.unmarshalNUpdateUserInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐUpdateUserInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_verifyIdentityProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.VerifyIdentityProviderInput, error) {
+			return ec.unmarshalNVerifyIdentityProviderInput2githubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐVerifyIdentityProviderInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5675,6 +8877,184 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query__entities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "representations",
+		func(ctx context.Context, v any) ([]map[string]any, error) {
+			return ec.unmarshalN_Any2ᚕmapᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["representations"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_apiKeys_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*cairn.APIKeyFilter, error) {
+			return ec.unmarshalOApiKeyFilter2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAPIKeyFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*cairn.AuditEventFilter, error) {
+			return ec.unmarshalOAuditEventFilter2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAuditEventFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_checkLogin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_identityProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_identityProviders_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*cairn.IdentityProviderFilter, error) {
+			return ec.unmarshalOIdentityProviderFilter2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐIdentityProviderFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_instanceCredential_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_instance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5771,6 +9151,20 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_operation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_productTiers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5822,6 +9216,20 @@ func (ec *executionContext) field_Query_productTiers_args(ctx context.Context, r
 		return nil, err
 	}
 	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_quotas_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tenantId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tenantId"] = arg0
 	return args, nil
 }
 
@@ -6305,6 +9713,36 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_ResourceInstance_events_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*cairn.AuditEventFilter, error) {
+			return ec.unmarshalOAuditEventFilter2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAuditEventFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Resource_instances_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6575,6 +10013,36 @@ func (ec *executionContext) field_Service_environments_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Service_events_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*cairn.AuditEventFilter, error) {
+			return ec.unmarshalOAuditEventFilter2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAuditEventFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Service_instances_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6683,6 +10151,64 @@ func (ec *executionContext) field_Service_subscriptions_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_auditEventAdded_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*cairn.AuditEventFilter, error) {
+			return ec.unmarshalOAuditEventFilter2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAuditEventFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_instanceStatusChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*cairn.InstanceStatusFilter, error) {
+			return ec.unmarshalOInstanceStatusFilter2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceStatusFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_operationUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Tenant_children_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6734,6 +10260,36 @@ func (ec *executionContext) field_Tenant_children_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Tenant_events_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*cairn.AuditEventFilter, error) {
+			return ec.unmarshalOAuditEventFilter2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAuditEventFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
 	return args, nil
 }
 
@@ -7065,6 +10621,1158 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
+func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *cairn.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ApiKey_name(ctx context.Context, field graphql.CollectedField, obj *cairn.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiKey_tenantId(ctx context.Context, field graphql.CollectedField, obj *cairn.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_tenantId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TenantID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_tenantId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ApiKey_tenant(ctx context.Context, field graphql.CollectedField, obj *cairn.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_tenant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ApiKey().Tenant(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.Tenant) graphql.Marshaler {
+			return ec.marshalOTenant2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐTenant(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_tenant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKey",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tenant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiKey_role(ctx context.Context, field graphql.CollectedField, obj *cairn.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v cairn.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋcairnᚑdevᚋcairnᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Role")
+}
+
+func (ec *executionContext) _ApiKey_prefix(ctx context.Context, field graphql.CollectedField, obj *cairn.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_prefix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Prefix, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_prefix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiKey_expiresAt(ctx context.Context, field graphql.CollectedField, obj *cairn.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ApiKey_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *cairn.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastUsedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ApiKey_revokedAt(ctx context.Context, field graphql.CollectedField, obj *cairn.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_revokedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ApiKey_createdByUserId(ctx context.Context, field graphql.CollectedField, obj *cairn.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_createdByUserId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedByUserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_createdByUserId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ApiKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *cairn.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ApiKey_updatedAt(ctx context.Context, field graphql.CollectedField, obj *cairn.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ApiKey_version(ctx context.Context, field graphql.CollectedField, obj *cairn.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ApiKeyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *cairn.Connection[cairn.APIKey]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*cairn.Edge[cairn.APIKey]) graphql.Marshaler {
+			return ec.marshalNApiKeyEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKeyConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKeyEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiKeyConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *cairn.Connection[cairn.APIKey]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*cairn.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAPIKeyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKeyConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiKeyConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *cairn.Connection[cairn.APIKey]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKeyConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiKeyConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *cairn.Connection[cairn.APIKey]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKeyConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _ApiKeyEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *cairn.Edge[cairn.APIKey]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKeyEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiKeyEdge_node(ctx context.Context, field graphql.CollectedField, obj *cairn.Edge[cairn.APIKey]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKeyEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.APIKeyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyPayload_apiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyPayload_apiKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKeyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *cairn.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *cairn.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, false, "String")
+}
+
+func (ec *executionContext) _AuditEvent_time(ctx context.Context, field graphql.CollectedField, obj *cairn.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AuditEvent_source(ctx context.Context, field graphql.CollectedField, obj *cairn.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v cairn.EventSource) graphql.Marshaler {
+			return ec.marshalNEventSource2githubᚗcomᚋcairnᚑdevᚋcairnᚐEventSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "EventSource")
+}
+
+func (ec *executionContext) _AuditEvent_type(ctx context.Context, field graphql.CollectedField, obj *cairn.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEvent_message(ctx context.Context, field graphql.CollectedField, obj *cairn.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEvent_userId(ctx context.Context, field graphql.CollectedField, obj *cairn.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_userId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_userId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEvent_tenantId(ctx context.Context, field graphql.CollectedField, obj *cairn.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_tenantId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TenantID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_tenantId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEvent_serviceId(ctx context.Context, field graphql.CollectedField, obj *cairn.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_serviceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_serviceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEvent_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *cairn.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_subscriptionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubscriptionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEvent_instanceId(ctx context.Context, field graphql.CollectedField, obj *cairn.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_instanceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InstanceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_instanceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEvent_instance(ctx context.Context, field graphql.CollectedField, obj *cairn.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_instance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEvent().Instance(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.ResourceInstance) graphql.Marshaler {
+			return ec.marshalOResourceInstance2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐResourceInstance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_instance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceInstance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEvent_operationId(ctx context.Context, field graphql.CollectedField, obj *cairn.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_operationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OperationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_operationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEvent_operation(ctx context.Context, field graphql.CollectedField, obj *cairn.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_operation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEvent().Operation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.Operation) graphql.Marshaler {
+			return ec.marshalOOperation2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐOperation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Operation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEvent_previousStatus(ctx context.Context, field graphql.CollectedField, obj *cairn.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_previousStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.InstanceStatus) graphql.Marshaler {
+			return ec.marshalOInstanceStatus2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_previousStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "InstanceStatus")
+}
+
+func (ec *executionContext) _AuditEvent_status(ctx context.Context, field graphql.CollectedField, obj *cairn.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.InstanceStatus) graphql.Marshaler {
+			return ec.marshalOInstanceStatus2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "InstanceStatus")
+}
+
+func (ec *executionContext) _AuditEvent_workflowFailures(ctx context.Context, field graphql.CollectedField, obj *cairn.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_workflowFailures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WorkflowFailures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_workflowFailures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *cairn.Connection[cairn.AuditEvent]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*cairn.Edge[cairn.AuditEvent]) graphql.Marshaler {
+			return ec.marshalNAuditEventEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEventConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *cairn.Connection[cairn.AuditEvent]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*cairn.AuditEvent) graphql.Marshaler {
+			return ec.marshalNAuditEvent2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAuditEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEventConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *cairn.Connection[cairn.AuditEvent]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *cairn.Connection[cairn.AuditEvent]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEventConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *cairn.Edge[cairn.AuditEvent]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *cairn.Edge[cairn.AuditEvent]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.AuditEvent) graphql.Marshaler {
+			return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAuditEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateApiKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPIKeyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateApiKeyPayload_apiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateApiKeyPayload_apiKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateApiKeyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateApiKeyPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPIKeyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateApiKeyPayload_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateApiKeyPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateApiKeyPayload", field, false, false, "String")
+}
+
 func (ec *executionContext) _DeletePayload_deletedId(ctx context.Context, field graphql.CollectedField, obj *model.DeletePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7132,6 +11840,750 @@ func (ec *executionContext) _Grant_role(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Grant_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Grant", field, false, false, "Role")
+}
+
+func (ec *executionContext) _IdentityProvider_id(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "ID")
+}
+
+func (ec *executionContext) _IdentityProvider_tenantId(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_tenantId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TenantID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_tenantId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "ID")
+}
+
+func (ec *executionContext) _IdentityProvider_tenant(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_tenant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IdentityProvider().Tenant(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.Tenant) graphql.Marshaler {
+			return ec.marshalOTenant2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐTenant(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_tenant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IdentityProvider",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tenant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IdentityProvider_name(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "String")
+}
+
+func (ec *executionContext) _IdentityProvider_type(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "String")
+}
+
+func (ec *executionContext) _IdentityProvider_issuerURL(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_issuerURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IssuerURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_issuerURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "String")
+}
+
+func (ec *executionContext) _IdentityProvider_authorizationEndpoint(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_authorizationEndpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AuthorizationEndpoint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_authorizationEndpoint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "String")
+}
+
+func (ec *executionContext) _IdentityProvider_tokenEndpoint(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_tokenEndpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TokenEndpoint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_tokenEndpoint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "String")
+}
+
+func (ec *executionContext) _IdentityProvider_userInfoEndpoint(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_userInfoEndpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserInfoEndpoint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_userInfoEndpoint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "String")
+}
+
+func (ec *executionContext) _IdentityProvider_clientId(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_clientId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "String")
+}
+
+func (ec *executionContext) _IdentityProvider_scopes(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_scopes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scopes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_scopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "String")
+}
+
+func (ec *executionContext) _IdentityProvider_emailIdentifiers(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_emailIdentifiers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmailIdentifiers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_emailIdentifiers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "String")
+}
+
+func (ec *executionContext) _IdentityProvider_defaultRole(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_defaultRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefaultRole, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v cairn.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋcairnᚑdevᚋcairnᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_defaultRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "Role")
+}
+
+func (ec *executionContext) _IdentityProvider_loginButtonText(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_loginButtonText(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoginButtonText, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_loginButtonText(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "String")
+}
+
+func (ec *executionContext) _IdentityProvider_loginButtonIconUrl(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_loginButtonIconUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoginButtonIconURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_loginButtonIconUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "String")
+}
+
+func (ec *executionContext) _IdentityProvider_disabled(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_disabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Disabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_disabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _IdentityProvider_status(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v cairn.IdentityProviderStatus) graphql.Marshaler {
+			return ec.marshalNIdentityProviderStatus2githubᚗcomᚋcairnᚑdevᚋcairnᚐIdentityProviderStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "IdentityProviderStatus")
+}
+
+func (ec *executionContext) _IdentityProvider_statusReason(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_statusReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatusReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_statusReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "String")
+}
+
+func (ec *executionContext) _IdentityProvider_verifiedAt(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_verifiedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VerifiedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_verifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "Time")
+}
+
+func (ec *executionContext) _IdentityProvider_loginPath(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_loginPath(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IdentityProvider().LoginPath(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_loginPath(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, true, true, "String")
+}
+
+func (ec *executionContext) _IdentityProvider_createdAt(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "Time")
+}
+
+func (ec *executionContext) _IdentityProvider_updatedAt(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "Time")
+}
+
+func (ec *executionContext) _IdentityProvider_version(ctx context.Context, field graphql.CollectedField, obj *cairn.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "Int")
+}
+
+func (ec *executionContext) _IdentityProviderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *cairn.Connection[cairn.IdentityProvider]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProviderConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*cairn.Edge[cairn.IdentityProvider]) graphql.Marshaler {
+			return ec.marshalNIdentityProviderEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProviderConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IdentityProviderConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IdentityProviderEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IdentityProviderConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *cairn.Connection[cairn.IdentityProvider]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProviderConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*cairn.IdentityProvider) graphql.Marshaler {
+			return ec.marshalNIdentityProvider2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐIdentityProviderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProviderConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IdentityProviderConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IdentityProvider(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IdentityProviderConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *cairn.Connection[cairn.IdentityProvider]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProviderConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProviderConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IdentityProviderConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IdentityProviderConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *cairn.Connection[cairn.IdentityProvider]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProviderConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProviderConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProviderConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _IdentityProviderEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *cairn.Edge[cairn.IdentityProvider]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProviderEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProviderEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProviderEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _IdentityProviderEdge_node(ctx context.Context, field graphql.CollectedField, obj *cairn.Edge[cairn.IdentityProvider]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProviderEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.IdentityProvider) graphql.Marshaler {
+			return ec.marshalNIdentityProvider2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐIdentityProvider(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProviderEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IdentityProviderEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IdentityProvider(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IdentityProviderPayload_identityProvider(ctx context.Context, field graphql.CollectedField, obj *model.IdentityProviderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProviderPayload_identityProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IdentityProvider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.IdentityProvider) graphql.Marshaler {
+			return ec.marshalNIdentityProvider2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐIdentityProvider(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProviderPayload_identityProvider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IdentityProviderPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IdentityProvider(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _InputParameter_key(ctx context.Context, field graphql.CollectedField, obj *cairn.InputParameter) (ret graphql.Marshaler) {
@@ -7341,6 +12793,176 @@ func (ec *executionContext) fieldContext_InputParameter_isList(_ context.Context
 	return graphql.NewScalarFieldContext("InputParameter", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _InstanceCredential_id(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceCredential) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceCredential_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceCredential_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceCredential", field, false, false, "ID")
+}
+
+func (ec *executionContext) _InstanceCredential_instanceId(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceCredential) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceCredential_instanceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InstanceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceCredential_instanceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceCredential", field, false, false, "ID")
+}
+
+func (ec *executionContext) _InstanceCredential_username(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceCredential) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceCredential_username(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Username, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceCredential_username(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceCredential", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstanceCredential_password(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceCredential) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceCredential_password(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Password, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceCredential_password(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceCredential", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstanceCredential_createdAt(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceCredential) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceCredential_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceCredential_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceCredential", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InstanceCredential_updatedAt(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceCredential) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceCredential_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceCredential_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceCredential", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InstanceCredentialPayload_credential(ctx context.Context, field graphql.CollectedField, obj *model.InstanceCredentialPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceCredentialPayload_credential(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Credential, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.InstanceCredential) graphql.Marshaler {
+			return ec.marshalNInstanceCredential2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceCredential(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceCredentialPayload_credential(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InstanceCredentialPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstanceCredential(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _InstancePayload_instance(ctx context.Context, field graphql.CollectedField, obj *model.InstancePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7371,6 +12993,424 @@ func (ec *executionContext) fieldContext_InstancePayload_instance(_ context.Cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _InstancePayload_operation(ctx context.Context, field graphql.CollectedField, obj *model.InstancePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstancePayload_operation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Operation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.Operation) graphql.Marshaler {
+			return ec.marshalOOperation2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐOperation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InstancePayload_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InstancePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Operation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InstancePayload_deletedId(ctx context.Context, field graphql.CollectedField, obj *model.InstancePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstancePayload_deletedId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InstancePayload_deletedId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstancePayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _InstanceSnapshot_id(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceSnapshot_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceSnapshot_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceSnapshot", field, false, false, "ID")
+}
+
+func (ec *executionContext) _InstanceSnapshot_instanceId(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceSnapshot_instanceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InstanceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceSnapshot_instanceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceSnapshot", field, false, false, "ID")
+}
+
+func (ec *executionContext) _InstanceSnapshot_status(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceSnapshot_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v cairn.SnapshotStatus) graphql.Marshaler {
+			return ec.marshalNSnapshotStatus2githubᚗcomᚋcairnᚑdevᚋcairnᚐSnapshotStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceSnapshot_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceSnapshot", field, false, false, "SnapshotStatus")
+}
+
+func (ec *executionContext) _InstanceSnapshot_requestParams(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceSnapshot_requestParams(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestParams, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNJSON2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceSnapshot_requestParams(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceSnapshot", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _InstanceSnapshot_createdAt(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceSnapshot_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceSnapshot_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceSnapshot", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InstanceSnapshot_updatedAt(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceSnapshot_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceSnapshot_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceSnapshot", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InstanceStatusChange_instanceId(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceStatusChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceStatusChange_instanceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InstanceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceStatusChange_instanceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceStatusChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _InstanceStatusChange_instance(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceStatusChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceStatusChange_instance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InstanceStatusChange().Instance(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.ResourceInstance) graphql.Marshaler {
+			return ec.marshalOResourceInstance2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐResourceInstance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceStatusChange_instance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InstanceStatusChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceInstance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InstanceStatusChange_previousStatus(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceStatusChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceStatusChange_previousStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.InstanceStatus) graphql.Marshaler {
+			return ec.marshalOInstanceStatus2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceStatusChange_previousStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceStatusChange", field, false, false, "InstanceStatus")
+}
+
+func (ec *executionContext) _InstanceStatusChange_status(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceStatusChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceStatusChange_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v cairn.InstanceStatus) graphql.Marshaler {
+			return ec.marshalNInstanceStatus2githubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceStatusChange_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceStatusChange", field, false, false, "InstanceStatus")
+}
+
+func (ec *executionContext) _InstanceStatusChange_at(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceStatusChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceStatusChange_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceStatusChange_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceStatusChange", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InstanceStatusChange_cursor(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceStatusChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceStatusChange_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceStatusChange_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceStatusChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstanceStatusChange_event(ctx context.Context, field graphql.CollectedField, obj *cairn.InstanceStatusChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceStatusChange_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.AuditEvent) graphql.Marshaler {
+			return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAuditEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceStatusChange_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InstanceStatusChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoginAvailability_email(ctx context.Context, field graphql.CollectedField, obj *cairn.LoginAvailability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoginAvailability_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoginAvailability_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoginAvailability", field, false, false, "String")
+}
+
+func (ec *executionContext) _LoginAvailability_available(ctx context.Context, field graphql.CollectedField, obj *cairn.LoginAvailability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoginAvailability_available(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Available, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoginAvailability_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoginAvailability", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Mutation__noop(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -8056,6 +14096,490 @@ func (ec *executionContext) fieldContext_Mutation_deleteResource(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createIdentityProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createIdentityProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateIdentityProvider(ctx, fc.Args["input"].(cairn.CreateIdentityProviderInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IdentityProviderPayload) graphql.Marshaler {
+			return ec.marshalNIdentityProviderPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐIdentityProviderPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createIdentityProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IdentityProviderPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createIdentityProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateIdentityProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateIdentityProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateIdentityProvider(ctx, fc.Args["input"].(cairn.UpdateIdentityProviderInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IdentityProviderPayload) graphql.Marshaler {
+			return ec.marshalNIdentityProviderPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐIdentityProviderPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateIdentityProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IdentityProviderPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateIdentityProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteIdentityProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteIdentityProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteIdentityProvider(ctx, fc.Args["input"].(cairn.DeleteInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
+			return ec.marshalNDeletePayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteIdentityProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteIdentityProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_verifyIdentityProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_verifyIdentityProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VerifyIdentityProvider(ctx, fc.Args["input"].(model.VerifyIdentityProviderInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IdentityProviderPayload) graphql.Marshaler {
+			return ec.marshalNIdentityProviderPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐIdentityProviderPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_verifyIdentityProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IdentityProviderPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_verifyIdentityProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_signInWithIdentityProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_signInWithIdentityProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SignInWithIdentityProvider(ctx, fc.Args["input"].(model.SignInWithIdentityProviderInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SignInPayload) graphql.Marshaler {
+			return ec.marshalNSignInPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐSignInPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_signInWithIdentityProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignInPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_signInWithIdentityProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAPIKey(ctx, fc.Args["input"].(cairn.CreateAPIKeyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateAPIKeyPayload) graphql.Marshaler {
+			return ec.marshalNCreateApiKeyPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐCreateAPIKeyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateApiKeyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateAPIKey(ctx, fc.Args["input"].(cairn.UpdateAPIKeyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.APIKeyPayload) graphql.Marshaler {
+			return ec.marshalNApiKeyPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐAPIKeyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKeyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeAPIKey(ctx, fc.Args["input"].(cairn.DeleteInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.APIKeyPayload) graphql.Marshaler {
+			return ec.marshalNApiKeyPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐAPIKeyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKeyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setQuota(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setQuota(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetQuota(ctx, fc.Args["input"].(cairn.SetQuotaInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TenantQuotaPayload) graphql.Marshaler {
+			return ec.marshalNTenantQuotaPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐTenantQuotaPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setQuota(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TenantQuotaPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setQuota_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteQuota(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteQuota(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteQuota(ctx, fc.Args["input"].(cairn.DeleteQuotaInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
+			return ec.marshalNDeletePayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteQuota(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteQuota_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setUserPassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setUserPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetUserPassword(ctx, fc.Args["input"].(cairn.SetUserPasswordInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UserPayload) graphql.Marshaler {
+			return ec.marshalNUserPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐUserPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setUserPassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setUserPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createServiceSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8198,11 +14722,11 @@ func (ec *executionContext) _Mutation_deleteInstance(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteInstance(ctx, fc.Args["input"].(cairn.DeleteInput))
+			return ec.Resolvers.Mutation().DeleteInstance(ctx, fc.Args["input"].(cairn.InstanceActionInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
-			return ec.marshalNDeletePayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InstancePayload) graphql.Marshaler {
+			return ec.marshalNInstancePayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐInstancePayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8215,7 +14739,7 @@ func (ec *executionContext) fieldContext_Mutation_deleteInstance(ctx context.Con
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_DeletePayload(ctx, field)
+			return ec.childFields_InstancePayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -8226,6 +14750,578 @@ func (ec *executionContext) fieldContext_Mutation_deleteInstance(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deleteInstance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startInstance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startInstance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartInstance(ctx, fc.Args["input"].(cairn.InstanceActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InstancePayload) graphql.Marshaler {
+			return ec.marshalNInstancePayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐInstancePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startInstance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstancePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startInstance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_stopInstance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_stopInstance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StopInstance(ctx, fc.Args["input"].(cairn.InstanceActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InstancePayload) graphql.Marshaler {
+			return ec.marshalNInstancePayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐInstancePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_stopInstance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstancePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_stopInstance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_restartInstance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_restartInstance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RestartInstance(ctx, fc.Args["input"].(cairn.InstanceActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InstancePayload) graphql.Marshaler {
+			return ec.marshalNInstancePayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐInstancePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_restartInstance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstancePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_restartInstance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_failoverInstance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_failoverInstance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FailoverInstance(ctx, fc.Args["input"].(cairn.InstanceActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InstancePayload) graphql.Marshaler {
+			return ec.marshalNInstancePayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐInstancePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_failoverInstance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstancePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_failoverInstance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateInstance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateInstance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateInstance(ctx, fc.Args["input"].(cairn.UpdateInstanceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InstancePayload) graphql.Marshaler {
+			return ec.marshalNInstancePayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐInstancePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateInstance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstancePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateInstance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addCapacity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addCapacity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddCapacity(ctx, fc.Args["input"].(cairn.CapacityInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InstancePayload) graphql.Marshaler {
+			return ec.marshalNInstancePayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐInstancePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addCapacity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstancePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addCapacity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeCapacity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeCapacity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveCapacity(ctx, fc.Args["input"].(cairn.CapacityInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InstancePayload) graphql.Marshaler {
+			return ec.marshalNInstancePayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐInstancePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeCapacity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstancePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeCapacity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createSnapshot(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSnapshot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSnapshot(ctx, fc.Args["input"].(cairn.InstanceActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InstancePayload) graphql.Marshaler {
+			return ec.marshalNInstancePayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐInstancePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSnapshot(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstancePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSnapshot_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_restoreFromSnapshot(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_restoreFromSnapshot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RestoreFromSnapshot(ctx, fc.Args["input"].(cairn.SnapshotInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InstancePayload) graphql.Marshaler {
+			return ec.marshalNInstancePayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐInstancePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_restoreFromSnapshot(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstancePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_restoreFromSnapshot_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_restoreInstance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_restoreInstance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RestoreInstance(ctx, fc.Args["input"].(cairn.InstanceActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InstancePayload) graphql.Marshaler {
+			return ec.marshalNInstancePayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐInstancePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_restoreInstance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstancePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_restoreInstance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resetInstanceCredential(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resetInstanceCredential(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResetInstanceCredential(ctx, fc.Args["input"].(model.CredentialInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InstanceCredentialPayload) graphql.Marshaler {
+			return ec.marshalNInstanceCredentialPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐInstanceCredentialPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resetInstanceCredential(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstanceCredentialPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resetInstanceCredential_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_registerOperations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerOperations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterOperations(ctx, fc.Args["input"].(model.RegisterOperationsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RegisterOperationsPayload) graphql.Marshaler {
+			return ec.marshalNRegisterOperationsPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐRegisterOperationsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerOperations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisterOperationsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerOperations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setPersistedOnly(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setPersistedOnly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetPersistedOnly(ctx, fc.Args["input"].(model.SetPersistedOnlyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetPersistedOnlyPayload) graphql.Marshaler {
+			return ec.marshalNSetPersistedOnlyPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐSetPersistedOnlyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setPersistedOnly(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetPersistedOnlyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setPersistedOnly_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8670,6 +15766,314 @@ func (ec *executionContext) fieldContext_Mutation_deleteRoleBinding(ctx context.
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Operation_id(ctx context.Context, field graphql.CollectedField, obj *cairn.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operation_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Operation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Operation_action(ctx context.Context, field graphql.CollectedField, obj *cairn.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operation_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v cairn.InstanceAction) graphql.Marshaler {
+			return ec.marshalNInstanceAction2githubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Operation_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operation", field, false, false, "InstanceAction")
+}
+
+func (ec *executionContext) _Operation_status(ctx context.Context, field graphql.CollectedField, obj *cairn.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operation_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v cairn.OperationStatus) graphql.Marshaler {
+			return ec.marshalNOperationStatus2githubᚗcomᚋcairnᚑdevᚋcairnᚐOperationStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Operation_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operation", field, false, false, "OperationStatus")
+}
+
+func (ec *executionContext) _Operation_instanceId(ctx context.Context, field graphql.CollectedField, obj *cairn.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operation_instanceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InstanceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Operation_instanceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Operation_instance(ctx context.Context, field graphql.CollectedField, obj *cairn.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operation_instance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Operation().Instance(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.ResourceInstance) graphql.Marshaler {
+			return ec.marshalOResourceInstance2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐResourceInstance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Operation_instance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Operation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceInstance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Operation_targetStatus(ctx context.Context, field graphql.CollectedField, obj *cairn.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operation_targetStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.InstanceStatus) graphql.Marshaler {
+			return ec.marshalOInstanceStatus2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Operation_targetStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operation", field, false, false, "InstanceStatus")
+}
+
+func (ec *executionContext) _Operation_params(ctx context.Context, field graphql.CollectedField, obj *cairn.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operation_params(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Params, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNJSON2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Operation_params(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operation", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Operation_error(ctx context.Context, field graphql.CollectedField, obj *cairn.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operation_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Operation_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Operation_attempts(ctx context.Context, field graphql.CollectedField, obj *cairn.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operation_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Operation_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Operation_createdByUserId(ctx context.Context, field graphql.CollectedField, obj *cairn.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operation_createdByUserId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedByUserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Operation_createdByUserId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Operation_createdAt(ctx context.Context, field graphql.CollectedField, obj *cairn.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operation_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Operation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Operation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *cairn.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operation_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Operation_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Operation_finishedAt(ctx context.Context, field graphql.CollectedField, obj *cairn.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operation_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Operation_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operation", field, false, false, "Time")
 }
 
 func (ec *executionContext) _OutputParameter_key(ctx context.Context, field graphql.CollectedField, obj *cairn.OutputParameter) (ret graphql.Marshaler) {
@@ -10003,6 +17407,302 @@ func (ec *executionContext) fieldContext_Query_resources(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query__entities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query__entities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.__resolve_entities(ctx, fc.Args["representations"].([]map[string]any)), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []cairn.Node) graphql.Marshaler {
+			return ec.marshalN_Entity2ᚕgithubᚗcomᚋcairnᚑdevᚋcairnᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query__entities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type _Entity does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query__entities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query__service(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query__service(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.__resolve__service(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fedruntime.Service) graphql.Marshaler {
+			return ec.marshalN_Service2githubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐService(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query__service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields__Service(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_identityProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_identityProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().IdentityProvider(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.IdentityProvider) graphql.Marshaler {
+			return ec.marshalOIdentityProvider2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐIdentityProvider(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_identityProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IdentityProvider(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_identityProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_identityProviders(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_identityProviders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().IdentityProviders(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*cairn.IdentityProviderFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.Connection[cairn.IdentityProvider]) graphql.Marshaler {
+			return ec.marshalNIdentityProviderConnection2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_identityProviders(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IdentityProviderConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_identityProviders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_apiKeys(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_apiKeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().APIKeys(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*cairn.APIKeyFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.Connection[cairn.APIKey]) graphql.Marshaler {
+			return ec.marshalNApiKeyConnection2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_apiKeys(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKeyConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_apiKeys_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_quotas(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_quotas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Quotas(ctx, fc.Args["tenantId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*cairn.TenantQuota) graphql.Marshaler {
+			return ec.marshalNTenantQuota2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐTenantQuotaᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_quotas(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TenantQuota(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_quotas_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_checkLogin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_checkLogin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CheckLogin(ctx, fc.Args["email"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.LoginAvailability) graphql.Marshaler {
+			return ec.marshalNLoginAvailability2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐLoginAvailability(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_checkLogin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoginAvailability(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_checkLogin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_serviceSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10173,6 +17873,138 @@ func (ec *executionContext) fieldContext_Query_instances(ctx context.Context, fi
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_instances_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_operation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_operation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Operation(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.Operation) graphql.Marshaler {
+			return ec.marshalOOperation2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐOperation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_operation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Operation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_operation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_instanceCredential(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_instanceCredential(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InstanceCredential(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.InstanceCredential) graphql.Marshaler {
+			return ec.marshalOInstanceCredential2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceCredential(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_instanceCredential(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstanceCredential(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_instanceCredential_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuditEvents(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*cairn.AuditEventFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.Connection[cairn.AuditEvent]) graphql.Marshaler {
+			return ec.marshalNAuditEventConnection2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_auditEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10505,6 +18337,75 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RegisterOperationsPayload_clientName(ctx context.Context, field graphql.CollectedField, obj *model.RegisterOperationsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterOperationsPayload_clientName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterOperationsPayload_clientName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisterOperationsPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _RegisterOperationsPayload_registered(ctx context.Context, field graphql.CollectedField, obj *model.RegisterOperationsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterOperationsPayload_registered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Registered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterOperationsPayload_registered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisterOperationsPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RegisterOperationsPayload_unchanged(ctx context.Context, field graphql.CollectedField, obj *model.RegisterOperationsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterOperationsPayload_unchanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unchanged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterOperationsPayload_unchanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisterOperationsPayload", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Resource_id(ctx context.Context, field graphql.CollectedField, obj *cairn.Resource) (ret graphql.Marshaler) {
@@ -11285,7 +19186,7 @@ func (ec *executionContext) _ResourceInstance_requestParams(ctx context.Context,
 			return ec.fieldContext_ResourceInstance_requestParams(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.RequestParams, nil
+			return ec.Resolvers.ResourceInstance().RequestParams(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
@@ -11296,7 +19197,7 @@ func (ec *executionContext) _ResourceInstance_requestParams(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ResourceInstance_requestParams(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResourceInstance", field, false, false, "JSON")
+	return graphql.NewScalarFieldContext("ResourceInstance", field, true, true, "JSON")
 }
 
 func (ec *executionContext) _ResourceInstance_resultParams(ctx context.Context, field graphql.CollectedField, obj *cairn.ResourceInstance) (ret graphql.Marshaler) {
@@ -11632,6 +19533,192 @@ func (ec *executionContext) _ResourceInstance_version(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_ResourceInstance_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ResourceInstance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ResourceInstance_events(ctx context.Context, field graphql.CollectedField, obj *cairn.ResourceInstance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceInstance_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ResourceInstance().Events(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*cairn.AuditEventFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.Connection[cairn.AuditEvent]) graphql.Marshaler {
+			return ec.marshalNAuditEventConnection2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceInstance_events(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourceInstance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ResourceInstance_events_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourceInstance_operations(ctx context.Context, field graphql.CollectedField, obj *cairn.ResourceInstance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceInstance_operations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResourceInstance().Operations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*cairn.Operation) graphql.Marshaler {
+			return ec.marshalNOperation2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐOperationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceInstance_operations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourceInstance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Operation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourceInstance_snapshots(ctx context.Context, field graphql.CollectedField, obj *cairn.ResourceInstance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceInstance_snapshots(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResourceInstance().Snapshots(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*cairn.InstanceSnapshot) graphql.Marshaler {
+			return ec.marshalNInstanceSnapshot2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceSnapshotᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceInstance_snapshots(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourceInstance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstanceSnapshot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourceInstance_credentials(ctx context.Context, field graphql.CollectedField, obj *cairn.ResourceInstance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceInstance_credentials(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResourceInstance().Credentials(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*cairn.InstanceCredential) graphql.Marshaler {
+			return ec.marshalNInstanceCredential2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceCredentialᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceInstance_credentials(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourceInstance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstanceCredential(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourceInstance_quarantinedAt(ctx context.Context, field graphql.CollectedField, obj *cairn.ResourceInstance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceInstance_quarantinedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuarantinedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceInstance_quarantinedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourceInstance", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ResourceInstance_quarantineEndsAt(ctx context.Context, field graphql.CollectedField, obj *cairn.ResourceInstance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceInstance_quarantineEndsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResourceInstance().QuarantineEndsAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceInstance_quarantineEndsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourceInstance", field, true, true, "Time")
 }
 
 func (ec *executionContext) _ResourceInstanceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *cairn.Connection[cairn.ResourceInstance]) (ret graphql.Marshaler) {
@@ -12594,6 +20681,50 @@ func (ec *executionContext) _Service_version(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Service_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Service", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Service_events(ctx context.Context, field graphql.CollectedField, obj *cairn.Service) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Service_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Service().Events(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*cairn.AuditEventFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.Connection[cairn.AuditEvent]) graphql.Marshaler {
+			return ec.marshalNAuditEventConnection2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Service_events(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Service",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Service_events_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ServiceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *cairn.Connection[cairn.Service]) (ret graphql.Marshaler) {
@@ -14489,6 +22620,75 @@ func (ec *executionContext) fieldContext_ServiceSubscriptionPayload_serviceSubsc
 	return fc, nil
 }
 
+func (ec *executionContext) _SetPersistedOnlyPayload_apiKeyId(ctx context.Context, field graphql.CollectedField, obj *model.SetPersistedOnlyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetPersistedOnlyPayload_apiKeyId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIKeyID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SetPersistedOnlyPayload_apiKeyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SetPersistedOnlyPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SetPersistedOnlyPayload_clientName(ctx context.Context, field graphql.CollectedField, obj *model.SetPersistedOnlyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetPersistedOnlyPayload_clientName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SetPersistedOnlyPayload_clientName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SetPersistedOnlyPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _SetPersistedOnlyPayload_enabled(ctx context.Context, field graphql.CollectedField, obj *model.SetPersistedOnlyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetPersistedOnlyPayload_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetPersistedOnlyPayload_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SetPersistedOnlyPayload", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _SignInPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.SignInPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14563,6 +22763,138 @@ func (ec *executionContext) fieldContext_SignInPayload_user(_ context.Context, f
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_instanceStatusChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_instanceStatusChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().InstanceStatusChanged(ctx, fc.Args["filter"].(*cairn.InstanceStatusFilter), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.InstanceStatusChange) graphql.Marshaler {
+			return ec.marshalNInstanceStatusChange2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceStatusChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_instanceStatusChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstanceStatusChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_instanceStatusChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_auditEventAdded(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_auditEventAdded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().AuditEventAdded(ctx, fc.Args["filter"].(*cairn.AuditEventFilter), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.AuditEvent) graphql.Marshaler {
+			return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAuditEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_auditEventAdded(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_auditEventAdded_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_operationUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_operationUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().OperationUpdated(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.Operation) graphql.Marshaler {
+			return ec.marshalNOperation2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐOperation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_operationUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Operation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_operationUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -15003,6 +23335,50 @@ func (ec *executionContext) fieldContext_Tenant_version(_ context.Context, field
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Tenant_events(ctx context.Context, field graphql.CollectedField, obj *cairn.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Tenant().Events(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*cairn.AuditEventFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.Connection[cairn.AuditEvent]) graphql.Marshaler {
+			return ec.marshalNAuditEventConnection2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_events(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Tenant_events_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TenantConnection_edges(ctx context.Context, field graphql.CollectedField, obj *cairn.Connection[cairn.Tenant]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15204,6 +23580,222 @@ func (ec *executionContext) fieldContext_TenantPayload_tenant(_ context.Context,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Tenant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TenantQuota_id(ctx context.Context, field graphql.CollectedField, obj *cairn.TenantQuota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantQuota_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantQuota_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantQuota", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TenantQuota_tenantId(ctx context.Context, field graphql.CollectedField, obj *cairn.TenantQuota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantQuota_tenantId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TenantID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantQuota_tenantId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantQuota", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TenantQuota_item(ctx context.Context, field graphql.CollectedField, obj *cairn.TenantQuota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantQuota_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Item, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v cairn.QuotaItem) graphql.Marshaler {
+			return ec.marshalNQuotaItem2githubᚗcomᚋcairnᚑdevᚋcairnᚐQuotaItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantQuota_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantQuota", field, false, false, "QuotaItem")
+}
+
+func (ec *executionContext) _TenantQuota_tierId(ctx context.Context, field graphql.CollectedField, obj *cairn.TenantQuota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantQuota_tierId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TierID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TenantQuota_tierId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantQuota", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TenantQuota_max(ctx context.Context, field graphql.CollectedField, obj *cairn.TenantQuota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantQuota_max(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Max, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantQuota_max(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantQuota", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TenantQuota_used(ctx context.Context, field graphql.CollectedField, obj *cairn.TenantQuota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantQuota_used(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Used, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantQuota_used(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantQuota", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TenantQuota_createdAt(ctx context.Context, field graphql.CollectedField, obj *cairn.TenantQuota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantQuota_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantQuota_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantQuota", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TenantQuota_updatedAt(ctx context.Context, field graphql.CollectedField, obj *cairn.TenantQuota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantQuota_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantQuota_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantQuota", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TenantQuotaPayload_quota(ctx context.Context, field graphql.CollectedField, obj *model.TenantQuotaPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantQuotaPayload_quota(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quota, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cairn.TenantQuota) graphql.Marshaler {
+			return ec.marshalNTenantQuota2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐTenantQuota(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantQuotaPayload_quota(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TenantQuotaPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TenantQuota(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15792,6 +24384,29 @@ func (ec *executionContext) fieldContext_Viewer_roleBindings(_ context.Context, 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) __Service_sdl(ctx context.Context, field graphql.CollectedField, obj *fedruntime.Service) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext__Service_sdl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SDL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext__Service_sdl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("_Service", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -16867,6 +25482,216 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputApiKeyFilter(ctx context.Context, obj any) (cairn.APIKeyFilter, error) {
+	var it cairn.APIKeyFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "revoked"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "revoked":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revoked"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Revoked = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalApiKeyFilter unmarshals raw into the ApiKeyFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalApiKeyFilter(ctx context.Context, raw any) (cairn.APIKeyFilter, error) {
+	var out cairn.APIKeyFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApiKeyFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAuditEventFilter(ctx context.Context, obj any) (cairn.AuditEventFilter, error) {
+	var it cairn.AuditEventFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"instanceIds", "instanceId", "serviceId", "tenantId", "operationId", "source", "types", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceIDs = data
+		case "instanceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceID = data
+		case "serviceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceID = data
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "operationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OperationID = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOEventSource2ᚕgithubᚗcomᚋcairnᚑdevᚋcairnᚐEventSourceᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "types":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("types"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Types = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAuditEventFilter unmarshals raw into the AuditEventFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAuditEventFilter(ctx context.Context, raw any) (cairn.AuditEventFilter, error) {
+	var out cairn.AuditEventFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuditEventFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCapacityInput(ctx context.Context, obj any) (cairn.CapacityInput, error) {
+	var it cairn.CapacityInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "replicas", "expectedVersion", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "replicas":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replicas"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Replicas = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCapacityInput unmarshals raw into the CapacityInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCapacityInput(ctx context.Context, raw any) (cairn.CapacityInput, error) {
+	var out cairn.CapacityInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CapacityInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCatalogOrder(ctx context.Context, obj any) (cairn.Order, error) {
 	var it cairn.Order
 	if obj == nil {
@@ -16917,6 +25742,209 @@ func (ec *executionContext) unmarshalInputCatalogOrder(ctx context.Context, obj 
 func UnmarshalCatalogOrder(ctx context.Context, raw any) (cairn.Order, error) {
 	var out cairn.Order
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CatalogOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context, obj any) (cairn.CreateAPIKeyInput, error) {
+	var it cairn.CreateAPIKeyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "tenantId", "role", "expiresAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNRole2githubᚗcomᚋcairnᚑdevᚋcairnᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "expiresAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateApiKeyInput unmarshals raw into the CreateApiKeyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateApiKeyInput(ctx context.Context, raw any) (cairn.CreateAPIKeyInput, error) {
+	var out cairn.CreateAPIKeyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateApiKeyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateIdentityProviderInput(ctx context.Context, obj any) (cairn.CreateIdentityProviderInput, error) {
+	var it cairn.CreateIdentityProviderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "name", "type", "issuerURL", "authorizationEndpoint", "tokenEndpoint", "userInfoEndpoint", "clientId", "clientSecret", "scopes", "emailIdentifiers", "defaultRole", "loginButtonText", "loginButtonIconUrl", "disabled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "issuerURL":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("issuerURL"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IssuerURL = data
+		case "authorizationEndpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorizationEndpoint"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AuthorizationEndpoint = data
+		case "tokenEndpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tokenEndpoint"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TokenEndpoint = data
+		case "userInfoEndpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userInfoEndpoint"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserInfoEndpoint = data
+		case "clientId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientID = data
+		case "clientSecret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientSecret"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientSecret = data
+		case "scopes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scopes = data
+		case "emailIdentifiers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailIdentifiers"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailIdentifiers = data
+		case "defaultRole":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultRole"))
+			data, err := ec.unmarshalORole2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultRole = data
+		case "loginButtonText":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("loginButtonText"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LoginButtonText = data
+		case "loginButtonIconUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("loginButtonIconUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LoginButtonIconURL = data
+		case "disabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("disabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Disabled = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateIdentityProviderInput unmarshals raw into the CreateIdentityProviderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateIdentityProviderInput(ctx context.Context, raw any) (cairn.CreateIdentityProviderInput, error) {
+	var out cairn.CreateIdentityProviderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateIdentityProviderInput", raw, &out)
 	return out, err
 }
 
@@ -17690,6 +26718,48 @@ func UnmarshalCreateUserInput(ctx context.Context, raw any) (cairn.CreateUserInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCredentialInput(ctx context.Context, obj any) (model.CredentialInput, error) {
+	var it model.CredentialInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCredentialInput unmarshals raw into the CredentialInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCredentialInput(ctx context.Context, raw any) (model.CredentialInput, error) {
+	var out model.CredentialInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CredentialInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDeleteInput(ctx context.Context, obj any) (cairn.DeleteInput, error) {
 	var it cairn.DeleteInput
 	if obj == nil {
@@ -17736,6 +26806,111 @@ func (ec *executionContext) unmarshalInputDeleteInput(ctx context.Context, obj a
 func UnmarshalDeleteInput(ctx context.Context, raw any) (cairn.DeleteInput, error) {
 	var out cairn.DeleteInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDeleteQuotaInput(ctx context.Context, obj any) (cairn.DeleteQuotaInput, error) {
+	var it cairn.DeleteQuotaInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "item", "tierId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "item":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("item"))
+			data, err := ec.unmarshalNQuotaItem2githubᚗcomᚋcairnᚑdevᚋcairnᚐQuotaItem(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Item = data
+		case "tierId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tierId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TierID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeleteQuotaInput unmarshals raw into the DeleteQuotaInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteQuotaInput(ctx context.Context, raw any) (cairn.DeleteQuotaInput, error) {
+	var out cairn.DeleteQuotaInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteQuotaInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputIdentityProviderFilter(ctx context.Context, obj any) (cairn.IdentityProviderFilter, error) {
+	var it cairn.IdentityProviderFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "disabled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "disabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("disabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Disabled = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalIdentityProviderFilter unmarshals raw into the IdentityProviderFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalIdentityProviderFilter(ctx context.Context, raw any) (cairn.IdentityProviderFilter, error) {
+	var out cairn.IdentityProviderFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "IdentityProviderFilter", raw, &out)
 	return out, err
 }
 
@@ -17847,6 +27022,118 @@ func (ec *executionContext) unmarshalInputInputParameterInput(ctx context.Contex
 func UnmarshalInputParameterInput(ctx context.Context, raw any) (cairn.InputParameter, error) {
 	var out cairn.InputParameter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "InputParameterInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputInstanceActionInput(ctx context.Context, obj any) (cairn.InstanceActionInput, error) {
+	var it cairn.InstanceActionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "expectedVersion", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInstanceActionInput unmarshals raw into the InstanceActionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInstanceActionInput(ctx context.Context, raw any) (cairn.InstanceActionInput, error) {
+	var out cairn.InstanceActionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InstanceActionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputInstanceStatusFilter(ctx context.Context, obj any) (cairn.InstanceStatusFilter, error) {
+	var it cairn.InstanceStatusFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"instanceIds", "serviceId", "tenantId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceIDs = data
+		case "serviceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceID = data
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInstanceStatusFilter unmarshals raw into the InstanceStatusFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInstanceStatusFilter(ctx context.Context, raw any) (cairn.InstanceStatusFilter, error) {
+	var out cairn.InstanceStatusFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InstanceStatusFilter", raw, &out)
 	return out, err
 }
 
@@ -17980,6 +27267,69 @@ func (ec *executionContext) unmarshalInputProductTierFilter(ctx context.Context,
 func UnmarshalProductTierFilter(ctx context.Context, raw any) (cairn.ProductTierFilter, error) {
 	var out cairn.ProductTierFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProductTierFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRegisterOperationsInput(ctx context.Context, obj any) (model.RegisterOperationsInput, error) {
+	var it model.RegisterOperationsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "clientName", "format", "manifest"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "clientName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientName = data
+		case "format":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
+			data, err := ec.unmarshalNManifestFormat2githubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐManifestFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Format = data
+		case "manifest":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("manifest"))
+			data, err := ec.unmarshalNJSON2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Manifest = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRegisterOperationsInput unmarshals raw into the RegisterOperationsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRegisterOperationsInput(ctx context.Context, raw any) (model.RegisterOperationsInput, error) {
+	var out model.RegisterOperationsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterOperationsInput", raw, &out)
 	return out, err
 }
 
@@ -18569,6 +27919,181 @@ func UnmarshalServiceSubscriptionOrder(ctx context.Context, raw any) (cairn.Orde
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSetPersistedOnlyInput(ctx context.Context, obj any) (model.SetPersistedOnlyInput, error) {
+	var it model.SetPersistedOnlyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "apiKeyId", "clientName", "enabled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "apiKeyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("apiKeyId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.APIKeyID = data
+		case "clientName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientName = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetPersistedOnlyInput unmarshals raw into the SetPersistedOnlyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetPersistedOnlyInput(ctx context.Context, raw any) (model.SetPersistedOnlyInput, error) {
+	var out model.SetPersistedOnlyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetPersistedOnlyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetQuotaInput(ctx context.Context, obj any) (cairn.SetQuotaInput, error) {
+	var it cairn.SetQuotaInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "item", "tierId", "max"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "item":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("item"))
+			data, err := ec.unmarshalNQuotaItem2githubᚗcomᚋcairnᚑdevᚋcairnᚐQuotaItem(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Item = data
+		case "tierId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tierId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TierID = data
+		case "max":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("max"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Max = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetQuotaInput unmarshals raw into the SetQuotaInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetQuotaInput(ctx context.Context, raw any) (cairn.SetQuotaInput, error) {
+	var out cairn.SetQuotaInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetQuotaInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetUserPasswordInput(ctx context.Context, obj any) (cairn.SetUserPasswordInput, error) {
+	var it cairn.SetUserPasswordInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userId", "password"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetUserPasswordInput unmarshals raw into the SetUserPasswordInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetUserPasswordInput(ctx context.Context, raw any) (cairn.SetUserPasswordInput, error) {
+	var out cairn.SetUserPasswordInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetUserPasswordInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSignInInput(ctx context.Context, obj any) (cairn.SignInInput, error) {
 	var it cairn.SignInInput
 	if obj == nil {
@@ -18615,6 +28140,69 @@ func (ec *executionContext) unmarshalInputSignInInput(ctx context.Context, obj a
 func UnmarshalSignInInput(ctx context.Context, raw any) (cairn.SignInInput, error) {
 	var out cairn.SignInInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignInInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSignInWithIdentityProviderInput(ctx context.Context, obj any) (model.SignInWithIdentityProviderInput, error) {
+	var it model.SignInWithIdentityProviderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"identityProviderId", "authorizationCode", "redirectUri", "codeVerifier"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "identityProviderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityProviderId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityProviderID = data
+		case "authorizationCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorizationCode"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AuthorizationCode = data
+		case "redirectUri":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("redirectUri"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RedirectURI = data
+		case "codeVerifier":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeVerifier"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeVerifier = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSignInWithIdentityProviderInput unmarshals raw into the SignInWithIdentityProviderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSignInWithIdentityProviderInput(ctx context.Context, raw any) (model.SignInWithIdentityProviderInput, error) {
+	var out model.SignInWithIdentityProviderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignInWithIdentityProviderInput", raw, &out)
 	return out, err
 }
 
@@ -18678,6 +28266,69 @@ func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj a
 func UnmarshalSignUpInput(ctx context.Context, raw any) (cairn.SignUpInput, error) {
 	var out cairn.SignUpInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignUpInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSnapshotInput(ctx context.Context, obj any) (cairn.SnapshotInput, error) {
+	var it cairn.SnapshotInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "snapshotId", "expectedVersion", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "snapshotId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("snapshotId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SnapshotID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSnapshotInput unmarshals raw into the SnapshotInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSnapshotInput(ctx context.Context, raw any) (cairn.SnapshotInput, error) {
+	var out cairn.SnapshotInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SnapshotInput", raw, &out)
 	return out, err
 }
 
@@ -18794,6 +28445,279 @@ func (ec *executionContext) unmarshalInputTenantOrder(ctx context.Context, obj a
 func UnmarshalTenantOrder(ctx context.Context, raw any) (cairn.Order, error) {
 	var out cairn.Order
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TenantOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateApiKeyInput(ctx context.Context, obj any) (cairn.UpdateAPIKeyInput, error) {
+	var it cairn.UpdateAPIKeyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "expectedVersion", "name", "expiresAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "expiresAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateApiKeyInput unmarshals raw into the UpdateApiKeyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateApiKeyInput(ctx context.Context, raw any) (cairn.UpdateAPIKeyInput, error) {
+	var out cairn.UpdateAPIKeyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateApiKeyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateIdentityProviderInput(ctx context.Context, obj any) (cairn.UpdateIdentityProviderInput, error) {
+	var it cairn.UpdateIdentityProviderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "expectedVersion", "name", "issuerURL", "authorizationEndpoint", "tokenEndpoint", "userInfoEndpoint", "clientId", "clientSecret", "scopes", "emailIdentifiers", "defaultRole", "loginButtonText", "loginButtonIconUrl", "disabled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "issuerURL":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("issuerURL"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IssuerURL = data
+		case "authorizationEndpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorizationEndpoint"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AuthorizationEndpoint = data
+		case "tokenEndpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tokenEndpoint"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TokenEndpoint = data
+		case "userInfoEndpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userInfoEndpoint"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserInfoEndpoint = data
+		case "clientId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientID = data
+		case "clientSecret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientSecret"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientSecret = data
+		case "scopes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scopes = data
+		case "emailIdentifiers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailIdentifiers"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailIdentifiers = data
+		case "defaultRole":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultRole"))
+			data, err := ec.unmarshalORole2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultRole = data
+		case "loginButtonText":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("loginButtonText"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LoginButtonText = data
+		case "loginButtonIconUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("loginButtonIconUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LoginButtonIconURL = data
+		case "disabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("disabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Disabled = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateIdentityProviderInput unmarshals raw into the UpdateIdentityProviderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateIdentityProviderInput(ctx context.Context, raw any) (cairn.UpdateIdentityProviderInput, error) {
+	var out cairn.UpdateIdentityProviderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateIdentityProviderInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateInstanceInput(ctx context.Context, obj any) (cairn.UpdateInstanceInput, error) {
+	var it cairn.UpdateInstanceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "requestParams", "networkType", "expectedVersion", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "requestParams":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestParams"))
+			data, err := ec.unmarshalOJSON2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestParams = data
+		case "networkType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networkType"))
+			data, err := ec.unmarshalONetworkType2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐNetworkType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NetworkType = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateInstanceInput unmarshals raw into the UpdateInstanceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateInstanceInput(ctx context.Context, raw any) (cairn.UpdateInstanceInput, error) {
+	var out cairn.UpdateInstanceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateInstanceInput", raw, &out)
 	return out, err
 }
 
@@ -19445,6 +29369,48 @@ func UnmarshalUserOrder(ctx context.Context, raw any) (cairn.Order, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputVerifyIdentityProviderInput(ctx context.Context, obj any) (model.VerifyIdentityProviderInput, error) {
+	var it model.VerifyIdentityProviderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalVerifyIdentityProviderInput unmarshals raw into the VerifyIdentityProviderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalVerifyIdentityProviderInput(ctx context.Context, raw any) (model.VerifyIdentityProviderInput, error) {
+	var out model.VerifyIdentityProviderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "VerifyIdentityProviderInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -19523,6 +29489,48 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._ProductTier(ctx, sel, obj)
+	case cairn.Operation:
+		return ec._Operation(ctx, sel, &obj)
+	case *cairn.Operation:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Operation(ctx, sel, obj)
+	case cairn.InstanceSnapshot:
+		return ec._InstanceSnapshot(ctx, sel, &obj)
+	case *cairn.InstanceSnapshot:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._InstanceSnapshot(ctx, sel, obj)
+	case cairn.InstanceCredential:
+		return ec._InstanceCredential(ctx, sel, &obj)
+	case *cairn.InstanceCredential:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._InstanceCredential(ctx, sel, obj)
+	case cairn.IdentityProvider:
+		return ec._IdentityProvider(ctx, sel, &obj)
+	case *cairn.IdentityProvider:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._IdentityProvider(ctx, sel, obj)
+	case cairn.AuditEvent:
+		return ec._AuditEvent(ctx, sel, &obj)
+	case *cairn.AuditEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AuditEvent(ctx, sel, obj)
+	case cairn.APIKey:
+		return ec._ApiKey(ctx, sel, &obj)
+	case *cairn.APIKey:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ApiKey(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -19532,9 +29540,525 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	}
 }
 
+func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, obj cairn.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case cairn.User:
+		return ec._User(ctx, sel, &obj)
+	case *cairn.User:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._User(ctx, sel, obj)
+	case cairn.Tenant:
+		return ec._Tenant(ctx, sel, &obj)
+	case *cairn.Tenant:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Tenant(ctx, sel, obj)
+	case cairn.ServiceEnvironment:
+		return ec._ServiceEnvironment(ctx, sel, &obj)
+	case *cairn.ServiceEnvironment:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ServiceEnvironment(ctx, sel, obj)
+	case cairn.Service:
+		return ec._Service(ctx, sel, &obj)
+	case *cairn.Service:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Service(ctx, sel, obj)
+	case cairn.ResourceInstance:
+		return ec._ResourceInstance(ctx, sel, &obj)
+	case *cairn.ResourceInstance:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ResourceInstance(ctx, sel, obj)
+	case cairn.Resource:
+		return ec._Resource(ctx, sel, &obj)
+	case *cairn.Resource:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Resource(ctx, sel, obj)
+	case cairn.ProductTier:
+		return ec._ProductTier(ctx, sel, &obj)
+	case *cairn.ProductTier:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ProductTier(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of _Entity must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var apiKeyImplementors = []string{"ApiKey", "Node"}
+
+func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, obj *cairn.APIKey) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiKey")
+		case "id":
+			out.Values[i] = ec._ApiKey_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._ApiKey_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tenantId":
+			out.Values[i] = ec._ApiKey_tenantId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tenant":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ApiKey_tenant(ctx, field, obj)
+				})
+		case "role":
+			out.Values[i] = ec._ApiKey_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "prefix":
+			out.Values[i] = ec._ApiKey_prefix(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._ApiKey_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastUsedAt":
+			out.Values[i] = ec._ApiKey_lastUsedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revokedAt":
+			out.Values[i] = ec._ApiKey_revokedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdByUserId":
+			out.Values[i] = ec._ApiKey_createdByUserId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._ApiKey_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ApiKey_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._ApiKey_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var apiKeyConnectionImplementors = []string{"ApiKeyConnection"}
+
+func (ec *executionContext) _ApiKeyConnection(ctx context.Context, sel ast.SelectionSet, obj *cairn.Connection[cairn.APIKey]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiKeyConnection")
+		case "edges":
+			out.Values[i] = ec._ApiKeyConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._ApiKeyConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ApiKeyConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ApiKeyConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var apiKeyEdgeImplementors = []string{"ApiKeyEdge"}
+
+func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSet, obj *cairn.Edge[cairn.APIKey]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiKeyEdge")
+		case "cursor":
+			out.Values[i] = ec._ApiKeyEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ApiKeyEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var apiKeyPayloadImplementors = []string{"ApiKeyPayload"}
+
+func (ec *executionContext) _ApiKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.APIKeyPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiKeyPayload")
+		case "apiKey":
+			out.Values[i] = ec._ApiKeyPayload_apiKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEventImplementors = []string{"AuditEvent", "Node"}
+
+func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *cairn.AuditEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEvent")
+		case "id":
+			out.Values[i] = ec._AuditEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cursor":
+			out.Values[i] = ec._AuditEvent_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "time":
+			out.Values[i] = ec._AuditEvent_time(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._AuditEvent_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "type":
+			out.Values[i] = ec._AuditEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "message":
+			out.Values[i] = ec._AuditEvent_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "userId":
+			out.Values[i] = ec._AuditEvent_userId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tenantId":
+			out.Values[i] = ec._AuditEvent_tenantId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "serviceId":
+			out.Values[i] = ec._AuditEvent_serviceId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subscriptionId":
+			out.Values[i] = ec._AuditEvent_subscriptionId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "instanceId":
+			out.Values[i] = ec._AuditEvent_instanceId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "instance":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEvent_instance(ctx, field, obj)
+				})
+		case "operationId":
+			out.Values[i] = ec._AuditEvent_operationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "operation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEvent_operation(ctx, field, obj)
+				})
+		case "previousStatus":
+			out.Values[i] = ec._AuditEvent_previousStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._AuditEvent_status(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "workflowFailures":
+			out.Values[i] = ec._AuditEvent_workflowFailures(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEventConnectionImplementors = []string{"AuditEventConnection"}
+
+func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.SelectionSet, obj *cairn.Connection[cairn.AuditEvent]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEventConnection")
+		case "edges":
+			out.Values[i] = ec._AuditEventConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._AuditEventConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AuditEventConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEventConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEventEdgeImplementors = []string{"AuditEventEdge"}
+
+func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.SelectionSet, obj *cairn.Edge[cairn.AuditEvent]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEventEdge")
+		case "cursor":
+			out.Values[i] = ec._AuditEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AuditEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createApiKeyPayloadImplementors = []string{"CreateApiKeyPayload"}
+
+func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAPIKeyPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createApiKeyPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateApiKeyPayload")
+		case "apiKey":
+			out.Values[i] = ec._CreateApiKeyPayload_apiKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "secret":
+			out.Values[i] = ec._CreateApiKeyPayload_secret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var deletePayloadImplementors = []string{"DeletePayload"}
 
@@ -19587,6 +30111,271 @@ func (ec *executionContext) _Grant(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "role":
 			out.Values[i] = ec._Grant_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var identityProviderImplementors = []string{"IdentityProvider", "Node"}
+
+func (ec *executionContext) _IdentityProvider(ctx context.Context, sel ast.SelectionSet, obj *cairn.IdentityProvider) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, identityProviderImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IdentityProvider")
+		case "id":
+			out.Values[i] = ec._IdentityProvider_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tenantId":
+			out.Values[i] = ec._IdentityProvider_tenantId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tenant":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IdentityProvider_tenant(ctx, field, obj)
+				})
+		case "name":
+			out.Values[i] = ec._IdentityProvider_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "type":
+			out.Values[i] = ec._IdentityProvider_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "issuerURL":
+			out.Values[i] = ec._IdentityProvider_issuerURL(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "authorizationEndpoint":
+			out.Values[i] = ec._IdentityProvider_authorizationEndpoint(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tokenEndpoint":
+			out.Values[i] = ec._IdentityProvider_tokenEndpoint(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "userInfoEndpoint":
+			out.Values[i] = ec._IdentityProvider_userInfoEndpoint(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clientId":
+			out.Values[i] = ec._IdentityProvider_clientId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scopes":
+			out.Values[i] = ec._IdentityProvider_scopes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "emailIdentifiers":
+			out.Values[i] = ec._IdentityProvider_emailIdentifiers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "defaultRole":
+			out.Values[i] = ec._IdentityProvider_defaultRole(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "loginButtonText":
+			out.Values[i] = ec._IdentityProvider_loginButtonText(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "loginButtonIconUrl":
+			out.Values[i] = ec._IdentityProvider_loginButtonIconUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "disabled":
+			out.Values[i] = ec._IdentityProvider_disabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._IdentityProvider_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "statusReason":
+			out.Values[i] = ec._IdentityProvider_statusReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "verifiedAt":
+			out.Values[i] = ec._IdentityProvider_verifiedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "loginPath":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IdentityProvider_loginPath(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._IdentityProvider_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._IdentityProvider_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._IdentityProvider_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var identityProviderConnectionImplementors = []string{"IdentityProviderConnection"}
+
+func (ec *executionContext) _IdentityProviderConnection(ctx context.Context, sel ast.SelectionSet, obj *cairn.Connection[cairn.IdentityProvider]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, identityProviderConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IdentityProviderConnection")
+		case "edges":
+			out.Values[i] = ec._IdentityProviderConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._IdentityProviderConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._IdentityProviderConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IdentityProviderConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var identityProviderEdgeImplementors = []string{"IdentityProviderEdge"}
+
+func (ec *executionContext) _IdentityProviderEdge(ctx context.Context, sel ast.SelectionSet, obj *cairn.Edge[cairn.IdentityProvider]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, identityProviderEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IdentityProviderEdge")
+		case "cursor":
+			out.Values[i] = ec._IdentityProviderEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._IdentityProviderEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var identityProviderPayloadImplementors = []string{"IdentityProviderPayload"}
+
+func (ec *executionContext) _IdentityProviderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.IdentityProviderPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, identityProviderPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IdentityProviderPayload")
+		case "identityProvider":
+			out.Values[i] = ec._IdentityProviderPayload_identityProvider(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19680,6 +30469,97 @@ func (ec *executionContext) _InputParameter(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var instanceCredentialImplementors = []string{"InstanceCredential", "Node"}
+
+func (ec *executionContext) _InstanceCredential(ctx context.Context, sel ast.SelectionSet, obj *cairn.InstanceCredential) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, instanceCredentialImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InstanceCredential")
+		case "id":
+			out.Values[i] = ec._InstanceCredential_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "instanceId":
+			out.Values[i] = ec._InstanceCredential_instanceId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "username":
+			out.Values[i] = ec._InstanceCredential_username(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "password":
+			out.Values[i] = ec._InstanceCredential_password(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._InstanceCredential_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._InstanceCredential_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var instanceCredentialPayloadImplementors = []string{"InstanceCredentialPayload"}
+
+func (ec *executionContext) _InstanceCredentialPayload(ctx context.Context, sel ast.SelectionSet, obj *model.InstanceCredentialPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, instanceCredentialPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InstanceCredentialPayload")
+		case "credential":
+			out.Values[i] = ec._InstanceCredentialPayload_credential(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var instancePayloadImplementors = []string{"InstancePayload"}
 
 func (ec *executionContext) _InstancePayload(ctx context.Context, sel ast.SelectionSet, obj *model.InstancePayload) graphql.Marshaler {
@@ -19693,6 +30573,176 @@ func (ec *executionContext) _InstancePayload(ctx context.Context, sel ast.Select
 			out.Values[i] = graphql.MarshalString("InstancePayload")
 		case "instance":
 			out.Values[i] = ec._InstancePayload_instance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "operation":
+			out.Values[i] = ec._InstancePayload_operation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "deletedId":
+			out.Values[i] = ec._InstancePayload_deletedId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var instanceSnapshotImplementors = []string{"InstanceSnapshot", "Node"}
+
+func (ec *executionContext) _InstanceSnapshot(ctx context.Context, sel ast.SelectionSet, obj *cairn.InstanceSnapshot) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, instanceSnapshotImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InstanceSnapshot")
+		case "id":
+			out.Values[i] = ec._InstanceSnapshot_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "instanceId":
+			out.Values[i] = ec._InstanceSnapshot_instanceId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._InstanceSnapshot_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestParams":
+			out.Values[i] = ec._InstanceSnapshot_requestParams(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._InstanceSnapshot_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._InstanceSnapshot_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var instanceStatusChangeImplementors = []string{"InstanceStatusChange"}
+
+func (ec *executionContext) _InstanceStatusChange(ctx context.Context, sel ast.SelectionSet, obj *cairn.InstanceStatusChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, instanceStatusChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InstanceStatusChange")
+		case "instanceId":
+			out.Values[i] = ec._InstanceStatusChange_instanceId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "instance":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InstanceStatusChange_instance(ctx, field, obj)
+				})
+		case "previousStatus":
+			out.Values[i] = ec._InstanceStatusChange_previousStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._InstanceStatusChange_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._InstanceStatusChange_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cursor":
+			out.Values[i] = ec._InstanceStatusChange_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "event":
+			out.Values[i] = ec._InstanceStatusChange_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var loginAvailabilityImplementors = []string{"LoginAvailability"}
+
+func (ec *executionContext) _LoginAvailability(ctx context.Context, sel ast.SelectionSet, obj *cairn.LoginAvailability) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loginAvailabilityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LoginAvailability")
+		case "email":
+			out.Values[i] = ec._LoginAvailability_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "available":
+			out.Values[i] = ec._LoginAvailability_available(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19844,6 +30894,83 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createIdentityProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createIdentityProvider(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateIdentityProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateIdentityProvider(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteIdentityProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteIdentityProvider(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verifyIdentityProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_verifyIdentityProvider(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signInWithIdentityProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_signInWithIdentityProvider(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setQuota":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setQuota(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteQuota":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteQuota(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setUserPassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setUserPassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createServiceSubscription":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createServiceSubscription(ctx, field)
@@ -19868,6 +30995,97 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteInstance":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteInstance(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startInstance":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startInstance(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stopInstance":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_stopInstance(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "restartInstance":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_restartInstance(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failoverInstance":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_failoverInstance(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateInstance":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateInstance(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addCapacity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addCapacity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeCapacity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeCapacity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createSnapshot":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSnapshot(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "restoreFromSnapshot":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_restoreFromSnapshot(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "restoreInstance":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_restoreInstance(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetInstanceCredential":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resetInstanceCredential(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "registerOperations":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerOperations(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setPersistedOnly":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setPersistedOnly(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -19941,6 +31159,100 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var operationImplementors = []string{"Operation", "Node"}
+
+func (ec *executionContext) _Operation(ctx context.Context, sel ast.SelectionSet, obj *cairn.Operation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, operationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Operation")
+		case "id":
+			out.Values[i] = ec._Operation_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._Operation_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Operation_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "instanceId":
+			out.Values[i] = ec._Operation_instanceId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "instance":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Operation_instance(ctx, field, obj)
+				})
+		case "targetStatus":
+			out.Values[i] = ec._Operation_targetStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "params":
+			out.Values[i] = ec._Operation_params(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "error":
+			out.Values[i] = ec._Operation_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "attempts":
+			out.Values[i] = ec._Operation_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdByUserId":
+			out.Values[i] = ec._Operation_createdByUserId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Operation_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Operation_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "finishedAt":
+			out.Values[i] = ec._Operation_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -20055,7 +31367,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-var productTierImplementors = []string{"ProductTier", "Node"}
+var productTierImplementors = []string{"ProductTier", "Node", "_Entity"}
 
 func (ec *executionContext) _ProductTier(ctx context.Context, sel ast.SelectionSet, obj *cairn.ProductTier) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, productTierImplementors)
@@ -20389,6 +31701,48 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_resources(ctx, field)
 				})
+		case "_entities":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query__entities(ctx, field)
+				})
+		case "_service":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query__service(ctx, field)
+				})
+		case "identityProvider":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_identityProvider(ctx, field)
+				})
+		case "identityProviders":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_identityProviders(ctx, field)
+				})
+		case "apiKeys":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_apiKeys(ctx, field)
+				})
+		case "quotas":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_quotas(ctx, field)
+				})
+		case "checkLogin":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_checkLogin(ctx, field)
+				})
 		case "serviceSubscription":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -20412,6 +31766,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_instances(ctx, field)
+				})
+		case "operation":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_operation(ctx, field)
+				})
+		case "instanceCredential":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_instanceCredential(ctx, field)
+				})
+		case "auditEvents":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_auditEvents(ctx, field)
 				})
 		case "viewer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -20480,7 +31852,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
-var resourceImplementors = []string{"Resource", "Node"}
+var registerOperationsPayloadImplementors = []string{"RegisterOperationsPayload"}
+
+func (ec *executionContext) _RegisterOperationsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterOperationsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registerOperationsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegisterOperationsPayload")
+		case "clientName":
+			out.Values[i] = ec._RegisterOperationsPayload_clientName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "registered":
+			out.Values[i] = ec._RegisterOperationsPayload_registered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unchanged":
+			out.Values[i] = ec._RegisterOperationsPayload_unchanged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var resourceImplementors = []string{"Resource", "Node", "_Entity"}
 
 func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet, obj *cairn.Resource) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, resourceImplementors)
@@ -20689,7 +32104,7 @@ func (ec *executionContext) _ResourceEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
-var resourceInstanceImplementors = []string{"ResourceInstance", "Node"}
+var resourceInstanceImplementors = []string{"ResourceInstance", "_Entity", "Node"}
 
 func (ec *executionContext) _ResourceInstance(ctx context.Context, sel ast.SelectionSet, obj *cairn.ResourceInstance) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, resourceInstanceImplementors)
@@ -20726,10 +32141,11 @@ func (ec *executionContext) _ResourceInstance(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "requestParams":
-			out.Values[i] = ec._ResourceInstance_requestParams(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResourceInstance_requestParams(ctx, field, obj)
+				})
 		case "resultParams":
 			out.Values[i] = ec._ResourceInstance_resultParams(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20799,6 +32215,41 @@ func (ec *executionContext) _ResourceInstance(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "events":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResourceInstance_events(ctx, field, obj)
+				})
+		case "operations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResourceInstance_operations(ctx, field, obj)
+				})
+		case "snapshots":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResourceInstance_snapshots(ctx, field, obj)
+				})
+		case "credentials":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResourceInstance_credentials(ctx, field, obj)
+				})
+		case "quarantinedAt":
+			out.Values[i] = ec._ResourceInstance_quarantinedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quarantineEndsAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResourceInstance_quarantineEndsAt(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21121,7 +32572,7 @@ func (ec *executionContext) _RoleBindingPayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
-var serviceImplementors = []string{"Service", "Node"}
+var serviceImplementors = []string{"Service", "Node", "_Entity"}
 
 func (ec *executionContext) _Service(ctx context.Context, sel ast.SelectionSet, obj *cairn.Service) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceImplementors)
@@ -21201,6 +32652,12 @@ func (ec *executionContext) _Service(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "events":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Service_events(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21305,7 +32762,7 @@ func (ec *executionContext) _ServiceEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var serviceEnvironmentImplementors = []string{"ServiceEnvironment", "Node"}
+var serviceEnvironmentImplementors = []string{"ServiceEnvironment", "Node", "_Entity"}
 
 func (ec *executionContext) _ServiceEnvironment(ctx context.Context, sel ast.SelectionSet, obj *cairn.ServiceEnvironment) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceEnvironmentImplementors)
@@ -21997,6 +33454,49 @@ func (ec *executionContext) _ServiceSubscriptionPayload(ctx context.Context, sel
 	return out
 }
 
+var setPersistedOnlyPayloadImplementors = []string{"SetPersistedOnlyPayload"}
+
+func (ec *executionContext) _SetPersistedOnlyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetPersistedOnlyPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setPersistedOnlyPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetPersistedOnlyPayload")
+		case "apiKeyId":
+			out.Values[i] = ec._SetPersistedOnlyPayload_apiKeyId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "clientName":
+			out.Values[i] = ec._SetPersistedOnlyPayload_clientName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "enabled":
+			out.Values[i] = ec._SetPersistedOnlyPayload_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var signInPayloadImplementors = []string{"SignInPayload"}
 
 func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SignInPayload) graphql.Marshaler {
@@ -22040,7 +33540,31 @@ func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-var tenantImplementors = []string{"Tenant", "Node"}
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "instanceStatusChanged":
+		return ec._Subscription_instanceStatusChanged(ctx, fields[0])
+	case "auditEventAdded":
+		return ec._Subscription_auditEventAdded(ctx, fields[0])
+	case "operationUpdated":
+		return ec._Subscription_operationUpdated(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
+var tenantImplementors = []string{"Tenant", "_Entity", "Node"}
 
 func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, obj *cairn.Tenant) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tenantImplementors)
@@ -22127,6 +33651,12 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "events":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Tenant_events(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -22264,7 +33794,108 @@ func (ec *executionContext) _TenantPayload(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-var userImplementors = []string{"User", "Node"}
+var tenantQuotaImplementors = []string{"TenantQuota"}
+
+func (ec *executionContext) _TenantQuota(ctx context.Context, sel ast.SelectionSet, obj *cairn.TenantQuota) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tenantQuotaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TenantQuota")
+		case "id":
+			out.Values[i] = ec._TenantQuota_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tenantId":
+			out.Values[i] = ec._TenantQuota_tenantId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "item":
+			out.Values[i] = ec._TenantQuota_item(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tierId":
+			out.Values[i] = ec._TenantQuota_tierId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "max":
+			out.Values[i] = ec._TenantQuota_max(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "used":
+			out.Values[i] = ec._TenantQuota_used(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._TenantQuota_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._TenantQuota_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var tenantQuotaPayloadImplementors = []string{"TenantQuotaPayload"}
+
+func (ec *executionContext) _TenantQuotaPayload(ctx context.Context, sel ast.SelectionSet, obj *model.TenantQuotaPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tenantQuotaPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TenantQuotaPayload")
+		case "quota":
+			out.Values[i] = ec._TenantQuotaPayload_quota(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userImplementors = []string{"User", "_Entity", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *cairn.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
@@ -22492,6 +34123,39 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "roleBindings":
 			out.Values[i] = ec._Viewer_roleBindings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var _ServiceImplementors = []string{"_Service"}
+
+func (ec *executionContext) __Service(ctx context.Context, sel ast.SelectionSet, obj *fedruntime.Service) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, _ServiceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("_Service")
+		case "sdl":
+			out.Values[i] = ec.__Service_sdl(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -22874,6 +34538,126 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNApiKey2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.APIKey) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApiKey2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAPIKey(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApiKey2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v *cairn.APIKey) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApiKey!")
+		return graphql.Null
+	}
+	return ec._ApiKey(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNApiKeyConnection2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐConnection(ctx context.Context, sel ast.SelectionSet, v *cairn.Connection[cairn.APIKey]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApiKeyConnection!")
+		return graphql.Null
+	}
+	return ec._ApiKeyConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNApiKeyEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Edge[cairn.APIKey]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApiKeyEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApiKeyEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx context.Context, sel ast.SelectionSet, v *cairn.Edge[cairn.APIKey]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApiKeyEdge!")
+		return graphql.Null
+	}
+	return ec._ApiKeyEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNApiKeyPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐAPIKeyPayload(ctx context.Context, sel ast.SelectionSet, v *model.APIKeyPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApiKeyPayload!")
+		return graphql.Null
+	}
+	return ec._ApiKeyPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEvent2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAuditEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.AuditEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAuditEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditEvent2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAuditEvent(ctx context.Context, sel ast.SelectionSet, v *cairn.AuditEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEvent!")
+		return graphql.Null
+	}
+	return ec._AuditEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEventConnection2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐConnection(ctx context.Context, sel ast.SelectionSet, v *cairn.Connection[cairn.AuditEvent]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEventConnection!")
+		return graphql.Null
+	}
+	return ec._AuditEventConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEventEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Edge[cairn.AuditEvent]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEventEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditEventEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx context.Context, sel ast.SelectionSet, v *cairn.Edge[cairn.AuditEvent]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEventEdge!")
+		return graphql.Null
+	}
+	return ec._AuditEventEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22888,6 +34672,11 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNCapacityInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐCapacityInput(ctx context.Context, v any) (cairn.CapacityInput, error) {
+	res, err := ec.unmarshalInputCapacityInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCatalogOrderField2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22900,6 +34689,24 @@ func (ec *executionContext) marshalNCatalogOrderField2string(ctx context.Context
 		graphql.AddInvalidNullFromMarshaler(ctx, "CatalogOrderField!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNCreateApiKeyInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐCreateAPIKeyInput(ctx context.Context, v any) (cairn.CreateAPIKeyInput, error) {
+	res, err := ec.unmarshalInputCreateApiKeyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateApiKeyPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐCreateAPIKeyPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateAPIKeyPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreateApiKeyPayload!")
+		return graphql.Null
+	}
+	return ec._CreateApiKeyPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateIdentityProviderInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐCreateIdentityProviderInput(ctx context.Context, v any) (cairn.CreateIdentityProviderInput, error) {
+	res, err := ec.unmarshalInputCreateIdentityProviderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNCreateInstanceInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐCreateInstanceInput(ctx context.Context, v any) (cairn.CreateInstanceInput, error) {
@@ -22952,6 +34759,11 @@ func (ec *executionContext) unmarshalNCreateUserInput2githubᚗcomᚋcairnᚑdev
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCredentialInput2githubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐCredentialInput(ctx context.Context, v any) (model.CredentialInput, error) {
+	res, err := ec.unmarshalInputCredentialInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNDeleteInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐDeleteInput(ctx context.Context, v any) (cairn.DeleteInput, error) {
 	res, err := ec.unmarshalInputDeleteInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22965,6 +34777,11 @@ func (ec *executionContext) marshalNDeletePayload2ᚖgithubᚗcomᚋcairnᚑdev�
 	return ec._DeletePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNDeleteQuotaInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐDeleteQuotaInput(ctx context.Context, v any) (cairn.DeleteQuotaInput, error) {
+	res, err := ec.unmarshalInputDeleteQuotaInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNEnvironmentType2githubᚗcomᚋcairnᚑdevᚋcairnᚐEnvironmentType(ctx context.Context, v any) (cairn.EnvironmentType, error) {
 	var res cairn.EnvironmentType
 	err := res.UnmarshalGQL(v)
@@ -22972,6 +34789,16 @@ func (ec *executionContext) unmarshalNEnvironmentType2githubᚗcomᚋcairnᚑdev
 }
 
 func (ec *executionContext) marshalNEnvironmentType2githubᚗcomᚋcairnᚑdevᚋcairnᚐEnvironmentType(ctx context.Context, sel ast.SelectionSet, v cairn.EnvironmentType) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNEventSource2githubᚗcomᚋcairnᚑdevᚋcairnᚐEventSource(ctx context.Context, v any) (cairn.EventSource, error) {
+	var res cairn.EventSource
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEventSource2githubᚗcomᚋcairnᚑdevᚋcairnᚐEventSource(ctx context.Context, sel ast.SelectionSet, v cairn.EventSource) graphql.Marshaler {
 	return v
 }
 
@@ -23042,6 +34869,80 @@ func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast
 	return ret
 }
 
+func (ec *executionContext) marshalNIdentityProvider2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐIdentityProviderᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.IdentityProvider) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIdentityProvider2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐIdentityProvider(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIdentityProvider2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐIdentityProvider(ctx context.Context, sel ast.SelectionSet, v *cairn.IdentityProvider) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IdentityProvider!")
+		return graphql.Null
+	}
+	return ec._IdentityProvider(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNIdentityProviderConnection2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐConnection(ctx context.Context, sel ast.SelectionSet, v *cairn.Connection[cairn.IdentityProvider]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IdentityProviderConnection!")
+		return graphql.Null
+	}
+	return ec._IdentityProviderConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNIdentityProviderEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Edge[cairn.IdentityProvider]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIdentityProviderEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIdentityProviderEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx context.Context, sel ast.SelectionSet, v *cairn.Edge[cairn.IdentityProvider]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IdentityProviderEdge!")
+		return graphql.Null
+	}
+	return ec._IdentityProviderEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNIdentityProviderPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐIdentityProviderPayload(ctx context.Context, sel ast.SelectionSet, v *model.IdentityProviderPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IdentityProviderPayload!")
+		return graphql.Null
+	}
+	return ec._IdentityProviderPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNIdentityProviderStatus2githubᚗcomᚋcairnᚑdevᚋcairnᚐIdentityProviderStatus(ctx context.Context, v any) (cairn.IdentityProviderStatus, error) {
+	var res cairn.IdentityProviderStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIdentityProviderStatus2githubᚗcomᚋcairnᚑdevᚋcairnᚐIdentityProviderStatus(ctx context.Context, sel ast.SelectionSet, v cairn.IdentityProviderStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNInputParameter2githubᚗcomᚋcairnᚑdevᚋcairnᚐInputParameter(ctx context.Context, sel ast.SelectionSet, v cairn.InputParameter) graphql.Marshaler {
 	return ec._InputParameter(ctx, sel, &v)
 }
@@ -23067,12 +34968,83 @@ func (ec *executionContext) unmarshalNInputParameterInput2githubᚗcomᚋcairn�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNInstanceAction2githubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceAction(ctx context.Context, v any) (cairn.InstanceAction, error) {
+	var res cairn.InstanceAction
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInstanceAction2githubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceAction(ctx context.Context, sel ast.SelectionSet, v cairn.InstanceAction) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNInstanceActionInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceActionInput(ctx context.Context, v any) (cairn.InstanceActionInput, error) {
+	res, err := ec.unmarshalInputInstanceActionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInstanceCredential2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceCredentialᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.InstanceCredential) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInstanceCredential2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceCredential(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInstanceCredential2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceCredential(ctx context.Context, sel ast.SelectionSet, v *cairn.InstanceCredential) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InstanceCredential!")
+		return graphql.Null
+	}
+	return ec._InstanceCredential(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInstanceCredentialPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐInstanceCredentialPayload(ctx context.Context, sel ast.SelectionSet, v *model.InstanceCredentialPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InstanceCredentialPayload!")
+		return graphql.Null
+	}
+	return ec._InstanceCredentialPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNInstancePayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐInstancePayload(ctx context.Context, sel ast.SelectionSet, v *model.InstancePayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "InstancePayload!")
 		return graphql.Null
 	}
 	return ec._InstancePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInstanceSnapshot2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceSnapshotᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.InstanceSnapshot) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInstanceSnapshot2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceSnapshot(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInstanceSnapshot2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceSnapshot(ctx context.Context, sel ast.SelectionSet, v *cairn.InstanceSnapshot) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InstanceSnapshot!")
+		return graphql.Null
+	}
+	return ec._InstanceSnapshot(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNInstanceStatus2githubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceStatus(ctx context.Context, v any) (cairn.InstanceStatus, error) {
@@ -23083,6 +35055,14 @@ func (ec *executionContext) unmarshalNInstanceStatus2githubᚗcomᚋcairnᚑdev�
 
 func (ec *executionContext) marshalNInstanceStatus2githubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceStatus(ctx context.Context, sel ast.SelectionSet, v cairn.InstanceStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNInstanceStatusChange2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceStatusChange(ctx context.Context, sel ast.SelectionSet, v *cairn.InstanceStatusChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InstanceStatusChange!")
+		return graphql.Null
+	}
+	return ec._InstanceStatusChange(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -23100,7 +35080,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 }
 
 func (ec *executionContext) unmarshalNJSON2map(ctx context.Context, v any) (map[string]any, error) {
-	res, err := graphql.UnmarshalMap(v)
+	res, err := scalar.UnmarshalJSON(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -23110,11 +35090,29 @@ func (ec *executionContext) marshalNJSON2map(ctx context.Context, sel ast.Select
 		return graphql.Null
 	}
 	_ = sel
-	res := graphql.MarshalMap(v)
+	res := scalar.MarshalJSON(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNLoginAvailability2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐLoginAvailability(ctx context.Context, sel ast.SelectionSet, v *cairn.LoginAvailability) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LoginAvailability!")
+		return graphql.Null
+	}
+	return ec._LoginAvailability(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNManifestFormat2githubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐManifestFormat(ctx context.Context, v any) (model.ManifestFormat, error) {
+	var res model.ManifestFormat
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNManifestFormat2githubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐManifestFormat(ctx context.Context, sel ast.SelectionSet, v model.ManifestFormat) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNModelType2githubᚗcomᚋcairnᚑdevᚋcairnᚐModelType(ctx context.Context, v any) (cairn.ModelType, error) {
@@ -23145,6 +35143,40 @@ func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋcairnᚑdevᚋcairn�
 	})
 
 	return ret
+}
+
+func (ec *executionContext) marshalNOperation2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐOperationᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Operation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOperation2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐOperation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOperation2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐOperation(ctx context.Context, sel ast.SelectionSet, v *cairn.Operation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Operation!")
+		return graphql.Null
+	}
+	return ec._Operation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOperationStatus2githubᚗcomᚋcairnᚑdevᚋcairnᚐOperationStatus(ctx context.Context, v any) (cairn.OperationStatus, error) {
+	var res cairn.OperationStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOperationStatus2githubᚗcomᚋcairnᚑdevᚋcairnᚐOperationStatus(ctx context.Context, sel ast.SelectionSet, v cairn.OperationStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNOutputParameter2githubᚗcomᚋcairnᚑdevᚋcairnᚐOutputParameter(ctx context.Context, sel ast.SelectionSet, v cairn.OutputParameter) graphql.Marshaler {
@@ -23242,6 +35274,29 @@ func (ec *executionContext) marshalNProductTierPayload2ᚖgithubᚗcomᚋcairn�
 		return graphql.Null
 	}
 	return ec._ProductTierPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNQuotaItem2githubᚗcomᚋcairnᚑdevᚋcairnᚐQuotaItem(ctx context.Context, v any) (cairn.QuotaItem, error) {
+	var res cairn.QuotaItem
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNQuotaItem2githubᚗcomᚋcairnᚑdevᚋcairnᚐQuotaItem(ctx context.Context, sel ast.SelectionSet, v cairn.QuotaItem) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNRegisterOperationsInput2githubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐRegisterOperationsInput(ctx context.Context, v any) (model.RegisterOperationsInput, error) {
+	res, err := ec.unmarshalInputRegisterOperationsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRegisterOperationsPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐRegisterOperationsPayload(ctx context.Context, sel ast.SelectionSet, v *model.RegisterOperationsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RegisterOperationsPayload!")
+		return graphql.Null
+	}
+	return ec._RegisterOperationsPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNResource2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐResourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Resource) graphql.Marshaler {
@@ -23736,6 +35791,29 @@ func (ec *executionContext) marshalNServiceSubscriptionPayload2ᚖgithubᚗcom�
 	return ec._ServiceSubscriptionPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSetPersistedOnlyInput2githubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐSetPersistedOnlyInput(ctx context.Context, v any) (model.SetPersistedOnlyInput, error) {
+	res, err := ec.unmarshalInputSetPersistedOnlyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetPersistedOnlyPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐSetPersistedOnlyPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetPersistedOnlyPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SetPersistedOnlyPayload!")
+		return graphql.Null
+	}
+	return ec._SetPersistedOnlyPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSetQuotaInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐSetQuotaInput(ctx context.Context, v any) (cairn.SetQuotaInput, error) {
+	res, err := ec.unmarshalInputSetQuotaInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSetUserPasswordInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐSetUserPasswordInput(ctx context.Context, v any) (cairn.SetUserPasswordInput, error) {
+	res, err := ec.unmarshalInputSetUserPasswordInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSignInInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐSignInInput(ctx context.Context, v any) (cairn.SignInInput, error) {
 	res, err := ec.unmarshalInputSignInInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23749,9 +35827,29 @@ func (ec *executionContext) marshalNSignInPayload2ᚖgithubᚗcomᚋcairnᚑdev�
 	return ec._SignInPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSignInWithIdentityProviderInput2githubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐSignInWithIdentityProviderInput(ctx context.Context, v any) (model.SignInWithIdentityProviderInput, error) {
+	res, err := ec.unmarshalInputSignInWithIdentityProviderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSignUpInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐSignUpInput(ctx context.Context, v any) (cairn.SignUpInput, error) {
 	res, err := ec.unmarshalInputSignUpInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSnapshotInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐSnapshotInput(ctx context.Context, v any) (cairn.SnapshotInput, error) {
+	res, err := ec.unmarshalInputSnapshotInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSnapshotStatus2githubᚗcomᚋcairnᚑdevᚋcairnᚐSnapshotStatus(ctx context.Context, v any) (cairn.SnapshotStatus, error) {
+	var res cairn.SnapshotStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSnapshotStatus2githubᚗcomᚋcairnᚑdevᚋcairnᚐSnapshotStatus(ctx context.Context, sel ast.SelectionSet, v cairn.SnapshotStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -23895,6 +35993,38 @@ func (ec *executionContext) marshalNTenantPayload2ᚖgithubᚗcomᚋcairnᚑdev�
 	return ec._TenantPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNTenantQuota2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐTenantQuotaᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.TenantQuota) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTenantQuota2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐTenantQuota(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTenantQuota2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐTenantQuota(ctx context.Context, sel ast.SelectionSet, v *cairn.TenantQuota) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TenantQuota!")
+		return graphql.Null
+	}
+	return ec._TenantQuota(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTenantQuotaPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐTenantQuotaPayload(ctx context.Context, sel ast.SelectionSet, v *model.TenantQuotaPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TenantQuotaPayload!")
+		return graphql.Null
+	}
+	return ec._TenantQuotaPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTenantState2githubᚗcomᚋcairnᚑdevᚋcairnᚐTenantState(ctx context.Context, v any) (cairn.TenantState, error) {
 	var res cairn.TenantState
 	err := res.UnmarshalGQL(v)
@@ -23916,17 +36046,32 @@ func (ec *executionContext) marshalNTierType2githubᚗcomᚋcairnᚑdevᚋcairn�
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := scalar.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := scalar.MarshalTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNUpdateApiKeyInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐUpdateAPIKeyInput(ctx context.Context, v any) (cairn.UpdateAPIKeyInput, error) {
+	res, err := ec.unmarshalInputUpdateApiKeyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateIdentityProviderInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐUpdateIdentityProviderInput(ctx context.Context, v any) (cairn.UpdateIdentityProviderInput, error) {
+	res, err := ec.unmarshalInputUpdateIdentityProviderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateInstanceInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐUpdateInstanceInput(ctx context.Context, v any) (cairn.UpdateInstanceInput, error) {
+	res, err := ec.unmarshalInputUpdateInstanceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNUpdateProductTierInput2githubᚗcomᚋcairnᚑdevᚋcairnᚐUpdateProductTierInput(ctx context.Context, v any) (cairn.UpdateProductTierInput, error) {
@@ -24042,6 +36187,11 @@ func (ec *executionContext) marshalNUserPayload2ᚖgithubᚗcomᚋcairnᚑdevᚋ
 	return ec._UserPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNVerifyIdentityProviderInput2githubᚗcomᚋcairnᚑdevᚋcairnᚋgraphᚋmodelᚐVerifyIdentityProviderInput(ctx context.Context, v any) (model.VerifyIdentityProviderInput, error) {
+	res, err := ec.unmarshalInputVerifyIdentityProviderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNVisibility2githubᚗcomᚋcairnᚑdevᚋcairnᚐVisibility(ctx context.Context, v any) (cairn.Visibility, error) {
 	var res cairn.Visibility
 	err := res.UnmarshalGQL(v)
@@ -24050,6 +36200,67 @@ func (ec *executionContext) unmarshalNVisibility2githubᚗcomᚋcairnᚑdevᚋca
 
 func (ec *executionContext) marshalNVisibility2githubᚗcomᚋcairnᚑdevᚋcairnᚐVisibility(ctx context.Context, sel ast.SelectionSet, v cairn.Visibility) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalN_Any2map(ctx context.Context, v any) (map[string]any, error) {
+	res, err := graphql.UnmarshalMap(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalN_Any2map(ctx context.Context, sel ast.SelectionSet, v map[string]any) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "_Any!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalMap(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "_Any!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalN_Any2ᚕmapᚄ(ctx context.Context, v any) ([]map[string]any, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]map[string]any, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalN_Any2map(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalN_Any2ᚕmapᚄ(ctx context.Context, sel ast.SelectionSet, v []map[string]any) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalN_Any2map(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalN_Entity2ᚕgithubᚗcomᚋcairnᚑdevᚋcairnᚐNode(ctx context.Context, sel ast.SelectionSet, v []cairn.Node) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalO_Entity2githubᚗcomᚋcairnᚑdevᚋcairnᚐNode(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalN_Service2githubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐService(ctx context.Context, sel ast.SelectionSet, v fedruntime.Service) graphql.Marshaler {
+	return ec.__Service(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -24194,6 +36405,22 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) unmarshalOApiKeyFilter2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAPIKeyFilter(ctx context.Context, v any) (*cairn.APIKeyFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputApiKeyFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAuditEventFilter2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAuditEventFilter(ctx context.Context, v any) (*cairn.AuditEventFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAuditEventFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -24246,6 +36473,42 @@ func (ec *executionContext) marshalOEnvironmentType2ᚖgithubᚗcomᚋcairnᚑde
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOEventSource2ᚕgithubᚗcomᚋcairnᚑdevᚋcairnᚐEventSourceᚄ(ctx context.Context, v any) ([]cairn.EventSource, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]cairn.EventSource, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEventSource2githubᚗcomᚋcairnᚑdevᚋcairnᚐEventSource(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOEventSource2ᚕgithubᚗcomᚋcairnᚑdevᚋcairnᚐEventSourceᚄ(ctx context.Context, sel ast.SelectionSet, v []cairn.EventSource) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEventSource2githubᚗcomᚋcairnᚑdevᚋcairnᚐEventSource(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -24301,6 +36564,21 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalOIdentityProvider2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐIdentityProvider(ctx context.Context, sel ast.SelectionSet, v *cairn.IdentityProvider) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._IdentityProvider(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOIdentityProviderFilter2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐIdentityProviderFilter(ctx context.Context, v any) (*cairn.IdentityProviderFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputIdentityProviderFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOInputParameterInput2ᚕgithubᚗcomᚋcairnᚑdevᚋcairnᚐInputParameterᚄ(ctx context.Context, v any) ([]cairn.InputParameter, error) {
 	if v == nil {
 		return nil, nil
@@ -24316,6 +36594,13 @@ func (ec *executionContext) unmarshalOInputParameterInput2ᚕgithubᚗcomᚋcair
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalOInstanceCredential2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceCredential(ctx context.Context, sel ast.SelectionSet, v *cairn.InstanceCredential) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InstanceCredential(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOInstanceStatus2ᚕgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceStatusᚄ(ctx context.Context, v any) ([]cairn.InstanceStatus, error) {
@@ -24354,6 +36639,30 @@ func (ec *executionContext) marshalOInstanceStatus2ᚕgithubᚗcomᚋcairnᚑdev
 	return ret
 }
 
+func (ec *executionContext) unmarshalOInstanceStatus2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceStatus(ctx context.Context, v any) (*cairn.InstanceStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(cairn.InstanceStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInstanceStatus2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceStatus(ctx context.Context, sel ast.SelectionSet, v *cairn.InstanceStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOInstanceStatusFilter2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceStatusFilter(ctx context.Context, v any) (*cairn.InstanceStatusFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputInstanceStatusFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -24376,7 +36685,7 @@ func (ec *executionContext) unmarshalOJSON2map(ctx context.Context, v any) (map[
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalMap(v)
+	res, err := scalar.UnmarshalJSON(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -24386,7 +36695,7 @@ func (ec *executionContext) marshalOJSON2map(ctx context.Context, sel ast.Select
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalMap(v)
+	res := scalar.MarshalJSON(v)
 	return res
 }
 
@@ -24427,6 +36736,13 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋcairnᚑdevᚋcairnᚐNo
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOOperation2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐOperation(ctx context.Context, sel ast.SelectionSet, v *cairn.Operation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Operation(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOOrderDirection2githubᚗcomᚋcairnᚑdevᚋcairnᚐOrderDirection(ctx context.Context, v any) (cairn.OrderDirection, error) {
@@ -24754,6 +37070,24 @@ func (ec *executionContext) marshalOTierType2ᚖgithubᚗcomᚋcairnᚑdevᚋcai
 	return v
 }
 
+func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := scalar.UnmarshalTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalTime(*v)
+	return res
+}
+
 func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐUser(ctx context.Context, sel ast.SelectionSet, v *cairn.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -24798,6 +37132,13 @@ func (ec *executionContext) marshalOVisibility2ᚖgithubᚗcomᚋcairnᚑdevᚋc
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalO_Entity2githubᚗcomᚋcairnᚑdevᚋcairnᚐNode(ctx context.Context, sel ast.SelectionSet, v cairn.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec.__Entity(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -6,6 +6,8 @@ package resolvers
 import (
 	"github.com/cairn-dev/cairn"
 	"github.com/cairn-dev/cairn/auth"
+	"github.com/cairn-dev/cairn/events"
+	"github.com/cairn-dev/cairn/persisted"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -13,6 +15,13 @@ import (
 type Resolver struct {
 	Store  *store.Store
 	Tokens *auth.Tokens
+	// Persisted registers trusted documents and persisted-only settings.
+	Persisted *persisted.Registry
+	// OIDC federates sign-in to identity providers (resolvers/identity.resolvers.go).
+	OIDC *auth.OIDC
+	// Bus delivers live events to subscriptions (resolvers/lifecycle.resolvers.go);
+	// nil answers subscriptions FAILED_PRECONDITION.
+	Bus *events.Bus
 }
 
 // pageArgs gathers a connection field's Relay arguments.

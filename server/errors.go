@@ -24,6 +24,10 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		var cerr *cairn.Error
 		var gerr *gqlerror.Error
 		out := &gqlerror.Error{Path: graphql.GetPath(ctx), Extensions: map[string]any{}}
+		if !errors.As(err, &cerr) && (errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded)) {
+			// The edge's request timeout cut a resolver short.
+			err = timeoutError(ctx)
+		}
 		switch {
 		case errors.As(err, &cerr):
 			out.Message = cerr.Message
@@ -34,7 +38,8 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if errors.As(err, &gerr) {
 				out.Path, out.Locations = gerr.Path, gerr.Locations
 			}
-		case errors.As(err, &gerr):
+		case errors.As(err, &gerr) && gerr.Err == nil:
+			// Parse and validation errors of the GraphQL layer: the client's.
 			out = gerr
 			if out.Extensions == nil {
 				out.Extensions = map[string]any{}

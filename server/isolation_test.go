@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -95,4 +96,48 @@ func allNil(m map[string]any) bool {
 		}
 	}
 	return true
+}
+
+// TestNodeResolvesEveryPrefix resolves objects of each kind by node(id).
+func TestNodeResolvesEveryPrefix(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	d := e.demo
+	r := e.do("alice", `mutation($r: ID!, $s: ID!) { createInstance(input: {resourceId: $r, subscriptionId: $s, cloudProvider: "aws", region: "us-east-1",
+		requestParams: {mysqlDatabase: "db", mysqlUser: "u", mysqlPassword: "secret-pw"}}) { instance { id } operation { id } } }`,
+		map[string]any{"r": d.MySQL, "s": d.SubA})
+	if len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	op := get(r.Data, "createInstance", "operation", "id").(string)
+	for _, tc := range []struct{ id, typename string }{
+		{d.CustomerA, "Tenant"}, {d.Alice, "User"}, {d.Service, "Service"}, {d.Prod, "ServiceEnvironment"},
+		{d.Hosted, "ServiceModel"}, {d.Premium, "ProductTier"}, {d.MySQL, "Resource"}, {d.SubA, "ServiceSubscription"},
+		{d.InstancesA[0], "ResourceInstance"}, {op, "Operation"},
+	} {
+		r := e.do("alice", `query($id: ID!) { node(id: $id) { __typename id } }`, map[string]any{"id": tc.id})
+		if got := get(r.Data, "node", "__typename"); got != tc.typename || get(r.Data, "node", "id") != tc.id {
+			t.Errorf("node(%s) = %v (errors %v), want a %s", tc.id, r.Data, r.Errors, tc.typename)
+		}
+	}
+}
+
+// TestPasswordsAreMasked checks that Password request parameters never come
+// back through requestParams.
+func TestPasswordsAreMasked(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	r := e.do("alice", `mutation($r: ID!, $s: ID!) { createInstance(input: {resourceId: $r, subscriptionId: $s, cloudProvider: "aws", region: "us-east-1",
+		requestParams: {mysqlDatabase: "db", mysqlUser: "u", mysqlPassword: "hunter2-secret"}}) { instance { id requestParams } } }`,
+		map[string]any{"r": e.demo.MySQL, "s": e.demo.SubA})
+	if len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	id := get(r.Data, "createInstance", "instance", "id")
+	for _, resp := range []response{r, e.do("owner", `query($id: ID!) { instance(id: $id) { requestParams } }`, map[string]any{"id": id})} {
+		params := fmt.Sprint(resp.Data)
+		if strings.Contains(params, "hunter2") || !strings.Contains(params, "mysqlPassword:********") || !strings.Contains(params, "mysqlUser:u") {
+			t.Errorf("requestParams = %s", params)
+		}
+	}
 }

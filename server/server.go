@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/cairn-dev/cairn/auth"
 	"github.com/cairn-dev/cairn/graph"
+	"github.com/cairn-dev/cairn/persisted"
 	"github.com/cairn-dev/cairn/resolvers"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/telemetry"
@@ -33,6 +34,14 @@ type Config struct {
 	// Telemetry, when set, measures, traces and logs every request and
 	// serves /metrics.
 	Telemetry *telemetry.Telemetry
+	// Edge sets the limits, rate limits, CORS and persisted operations of
+	// /graphql (server/edge.go); the zero value gives the defaults.
+	Edge Edge
+	// Secrets seals the client secrets of identity providers and the state
+	// of sign-ins through them; nil refuses both (server/identity.go).
+	Secrets *auth.SecretBox
+	// Live configures subscriptions (server/live.go).
+	Live Live
 }
 
 // DefaultMaxBodyBytes is the default bound of a request body (1 MiB).
@@ -46,10 +55,14 @@ func New(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	cfg.Edge = cfg.Edge.withDefaults()
+	registry := persisted.NewRegistry(cfg.Store, cfg.Edge.PersistedCacheSize)
+	federation := newFederation(cfg) // server/identity.go
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{
-		Resolvers: &resolvers.Resolver{Store: cfg.Store, Tokens: cfg.Tokens},
+		Resolvers: &resolvers.Resolver{Store: cfg.Store, Tokens: cfg.Tokens, Persisted: registry, OIDC: federation, Bus: cfg.Live.Bus},
 	}))
 	gql.AddTransport(transport.Options{})
+	addLive(gql, cfg, federation) // websockets and SSE: server/live.go
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	if cfg.Introspection {
@@ -58,17 +71,20 @@ func New(cfg Config) http.Handler {
 	gql.SetErrorPresenter(presenter(cfg.Logger))
 	gql.SetRecoverFunc(recoverer(cfg.Logger))
 	gql.AroundResponses(reportStatements)
+	useEdge(gql, cfg.Edge, registry)
 	if cfg.Telemetry != nil {
 		gql.Use(cfg.Telemetry.Extension(requestInfo))
 	}
 
-	api := auth.Middleware(cfg.Tokens, cfg.Store.Principal)(perRequest(cfg.Store, gql))
-	api = limitBody(cfg.MaxBodyBytes, api)
+	api := authenticate(cfg, federation)(limitRate(newLimiter(cfg.Edge.APIKeyRate, cfg.Edge.UserRate), perRequest(cfg.Store, gql)))
+	api = limitBody(cfg.MaxBodyBytes, persisted.LiftDocumentID(api))
+	api = edgeHandler(cfg.Edge, api)
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
 	mux.Handle("GET /{$}", playground.Handler("Cairn", "/graphql"))
 	mux.Handle("GET /.well-known/jwks.json", cfg.Tokens.JWKSHandler())
+	mountIdentity(mux, cfg, federation) // /auth/{idp}/login and /callback
 	if cfg.Telemetry != nil {
 		mux.Handle("GET /metrics", cfg.Telemetry.Handler())
 	}

@@ -65,6 +65,12 @@ func (l *Loaders) Node(ctx context.Context, id string) (cairn.Node, error) {
 		return l.ServiceSubscription(ctx, id)
 	case cairn.PrefixInstance:
 		return l.Instance(ctx, id)
+	case cairn.PrefixIdentityProvider:
+		return l.s.IdentityProvider(ctx, id)
+	case cairn.PrefixOperation:
+		return l.s.Operation(ctx, id)
+	case cairn.PrefixCredential:
+		return l.s.InstanceCredential(ctx, id)
 	}
 	return nil, cairn.NotFound("object", id)
 }

@@ -219,6 +219,9 @@ func (s *Store) createInstance(ctx context.Context, tx bun.IDB, p *cairn.Princip
 			return nil, cairn.Errorf(cairn.ERESOURCEEXHAUSTED, "product tier %s allows at most %d %s per subscription and subscription %s has %d; delete one first or subscribe to a larger tier", tier.ID, max, instancesNoun(max), sub.ID, n)
 		}
 	}
+	if err := checkInstanceQuota(ctx, tx, sub.TenantID, sub.TierID); err != nil { // store/quota.go
+		return nil, err
+	}
 	now := s.Now()
 	inst := &cairn.ResourceInstance{
 		ID: cairn.NewID(cairn.PrefixInstance), ResourceID: res.ID, SubscriptionID: sub.ID, TenantID: sub.TenantID,
@@ -229,6 +232,10 @@ func (s *Store) createInstance(ctx context.Context, tx bun.IDB, p *cairn.Princip
 	}
 	if _, err := tx.NewInsert().Model(inst).Exec(ctx); err != nil {
 		return nil, interpretError(err, "create instance")
+	}
+	// The provisioning job and its operation commit with the instance.
+	if err := s.startCreate(ctx, tx, p, inst); err != nil {
+		return nil, err
 	}
 	return inst, nil
 }

@@ -2,23 +2,37 @@ package store
 
 import (
 	"context"
+	"strings"
 
 	"github.com/cairn-dev/cairn"
 )
 
+// principalSQL loads a user, whether their tenant (or any ancestor of it) is
+// disabled, and the grants they hold on tenants none of whose ancestors is
+// disabled: one statement, run on every request.
+const principalSQL = `
+SELECT u.id, u.tenant_id, u.email, u.disabled, u.activated,
+       EXISTS (SELECT 1 FROM tenants AS a WHERE a.id = ANY (t.ancestors) AND a.state = 'DISABLED') AS tenant_disabled,
+       ARRAY (SELECT rb.tenant_id || ' ' || rb.role FROM role_bindings AS rb JOIN tenants AS bt ON bt.id = rb.tenant_id
+              WHERE rb.user_id = u.id
+                AND NOT EXISTS (SELECT 1 FROM tenants AS a WHERE a.id = ANY (bt.ancestors) AND a.state = 'DISABLED')) AS grants
+FROM users AS u JOIN tenants AS t ON t.id = u.tenant_id
+WHERE u.id = ?`
+
 // Principal loads the principal of a signed-in user: the user and the roles
 // they hold. Returns UNAUTHENTICATED when the user no longer exists, is
-// disabled or unactivated, or their home tenant is disabled.
+// disabled or unactivated, or their home tenant or one above it is disabled.
 func (s *Store) Principal(ctx context.Context, userID string) (*cairn.Principal, error) {
 	var row struct {
-		cairn.User  `bun:",extend"`
-		TenantState cairn.TenantState `bun:"tenant_state"`
+		ID             string   `bun:"id"`
+		TenantID       string   `bun:"tenant_id"`
+		Email          string   `bun:"email"`
+		Disabled       bool     `bun:"disabled"`
+		Activated      bool     `bun:"activated"`
+		TenantDisabled bool     `bun:"tenant_disabled"`
+		Grants         []string `bun:"grants,array"`
 	}
-	err := s.db.NewSelect().Model(&row).ModelTableExpr("users AS u").
-		ColumnExpr("u.*, t.state AS tenant_state").
-		Join("JOIN tenants AS t ON t.id = u.tenant_id").
-		Where("u.id = ?", userID).Scan(ctx)
-	if err != nil {
+	if err := s.db.NewRaw(principalSQL, userID).Scan(ctx, &row); err != nil {
 		if cairn.ErrorCode(interpretError(err, "")) == cairn.ENOTFOUND {
 			return nil, cairn.Errorf(cairn.EUNAUTHENTICATED, "The account of this token no longer exists; sign in again.")
 		}
@@ -29,15 +43,13 @@ func (s *Store) Principal(ctx context.Context, userID string) (*cairn.Principal,
 		return nil, cairn.Errorf(cairn.EUNAUTHENTICATED, "Your account is disabled; ask an admin of your tenant to enable it.")
 	case !row.Activated:
 		return nil, cairn.Errorf(cairn.EUNAUTHENTICATED, "Your account is not activated yet; set a password first.")
-	case row.TenantState == cairn.TenantDisabled:
+	case row.TenantDisabled:
 		return nil, cairn.Errorf(cairn.EUNAUTHENTICATED, "Your tenant is disabled; its users can no longer act.")
 	}
-	var grants []cairn.Grant
-	err = s.db.NewSelect().TableExpr("role_bindings AS rb").ColumnExpr("rb.tenant_id, rb.role").
-		Join("JOIN tenants AS t ON t.id = rb.tenant_id AND t.state = 'ENABLED'").
-		Where("rb.user_id = ?", userID).Scan(ctx, &grants)
-	if err != nil {
-		return nil, interpretError(err, "load roles")
+	p := &cairn.Principal{UserID: row.ID, TenantID: row.TenantID, Email: row.Email, Grants: make([]cairn.Grant, 0, len(row.Grants))}
+	for _, g := range row.Grants {
+		tenant, role, _ := strings.Cut(g, " ")
+		p.Grants = append(p.Grants, cairn.Grant{TenantID: tenant, Role: cairn.Role(role)})
 	}
-	return &cairn.Principal{UserID: row.ID, TenantID: row.TenantID, Email: row.Email, Grants: grants}, nil
+	return p, nil
 }

@@ -18,7 +18,7 @@ import (
 // Store is Cairn's PostgreSQL store. It is safe for concurrent use.
 type Store struct {
 	db   *bun.DB
-	jobs jobs // the insert-only River client (lifecycle_job.go)
+	jobs jobs // the insert-only River client and the quarantine grace (lifecycle_job.go)
 
 	// Now returns the current time; tests replace it to fix the clock.
 	Now func() time.Time

@@ -36,7 +36,7 @@ var (
 	_ graphql.OperationInterceptor = (*extension)(nil)
 )
 
-func (e *extension) ExtensionName() string                  { return "CairnTelemetry" }
+func (e *extension) ExtensionName() string                   { return "CairnTelemetry" }
 func (e *extension) Validate(graphql.ExecutableSchema) error { return nil }
 
 // InterceptOperation opens the request's span, so resolvers and SQL nest in it.

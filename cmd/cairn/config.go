@@ -25,6 +25,12 @@ type Config struct {
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
 	OTLPEndpoint    string
+	SecretKey       string // seals identity providers' client secrets (cmd/cairn/identity.go)
+	// Edge holds the limits, rate limits and CORS (cmd/cairn/edge.go).
+	Edge edgeConfig
+	// Lifecycle holds the workers, the simulated cloud and live updates
+	// (cmd/cairn/lifecycle.go).
+	Lifecycle lifecycleConfig
 }
 
 // errUsage marks errors in the command line; they exit with status 2.
@@ -68,7 +74,10 @@ func (c *Config) flags(cmd string, out io.Writer) *flag.FlagSet {
 		fs.DurationVar(&c.TokenTTL, "token-ttl", 12*time.Hour, "lifetime of session tokens (CAIRN_TOKEN_TTL)")
 		fs.StringVar(&c.Issuer, "issuer", "", "issuer of session tokens; default http://<addr> (CAIRN_ISSUER)")
 		fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest request body accepted (CAIRN_MAX_BODY_BYTES)")
+		c.Edge.register(fs)
+		c.Lifecycle.register(fs)
 		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight requests may finish on shutdown (CAIRN_SHUTDOWN_TIMEOUT)")
+		fs.StringVar(&c.SecretKey, "secret-key", "", "32-byte key (hex or base64) that encrypts identity providers' client secrets; empty generates one into --data-dir with the private PostgreSQL (CAIRN_SECRET_KEY)")
 		fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", "send traces over OTLP/HTTP to host:port; empty turns traces off (CAIRN_OTLP_ENDPOINT)")
 	}
 	fs.Usage = func() {
@@ -114,6 +123,14 @@ func (c *Config) parse(cmd string, args []string, getenv func(string) string, ou
 }
 
 func (c *Config) validate() error {
+	if c.Addr != "" { // serve
+		if err := c.Edge.validate(); err != nil {
+			return err
+		}
+		if err := c.Lifecycle.validate(); err != nil {
+			return err
+		}
+	}
 	switch {
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return usageError{fmt.Sprintf("--log-format must be text or json, not %q", c.LogFormat)}

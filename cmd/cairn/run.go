@@ -41,6 +41,7 @@ type Main struct {
 	store *store.Store
 	http  *http.Server
 	done  chan error
+	live  live // the event bus and the lifecycle engine (lifecycle.go)
 }
 
 // NewMain returns a Main that reads the process's environment and writes to
@@ -114,7 +115,15 @@ func (m *Main) Start(ctx context.Context) error {
 	m.store.Observe(m.tel.QueryHook(), func(edge string, keys int) { m.tel.LoaderBatch.WithLabelValues(edge).Observe(float64(keys)) })
 	m.tel.WatchDB(m.store.DB().DB)
 	introspection := m.Config.Introspection == "true" || (m.Config.Introspection == "auto" && m.pg != nil)
-	handler := server.New(server.Config{Store: m.store, Tokens: tokens, Logger: m.log, MaxBodyBytes: m.Config.MaxBodyBytes, Introspection: introspection, Telemetry: m.tel})
+	secrets, err := m.secrets() // cmd/cairn/identity.go
+	if err != nil {
+		return err
+	}
+	liveCfg, err := m.startLive(ctx) // cmd/cairn/lifecycle.go
+	if err != nil {
+		return err
+	}
+	handler := server.New(server.Config{Live: liveCfg, Store: m.store, Tokens: tokens, Logger: m.log, MaxBodyBytes: m.Config.MaxBodyBytes, Introspection: introspection, Telemetry: m.tel, Edge: m.Config.Edge.server(), Secrets: secrets})
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set --addr or CAIRN_ADDR to another address)", m.Config.Addr, err)
@@ -141,6 +150,7 @@ func (m *Main) Close() error {
 		cancel()
 		m.http = nil
 	}
+	errs = append(errs, m.stopLive())
 	if m.tel != nil {
 		errs = append(errs, m.tel.Shutdown(context.Background()))
 		m.tel = nil
@@ -169,6 +179,7 @@ func (m *Main) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.live.url = url
 	m.store = s
 	applied, err := s.Migrate(ctx)
 	if err != nil {

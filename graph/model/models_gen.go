@@ -3,10 +3,34 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/cairn-dev/cairn"
 )
+
+// The API key.
+type APIKeyPayload struct {
+	// The key.
+	APIKey *cairn.APIKey `json:"apiKey"`
+}
+
+// The new key and its secret.
+type CreateAPIKeyPayload struct {
+	// The key.
+	APIKey *cairn.APIKey `json:"apiKey"`
+	// The key itself: send it as Authorization: Bearer <secret>. Shown only now.
+	Secret string `json:"secret"`
+}
+
+// Names a credential.
+type CredentialInput struct {
+	// The credential.
+	ID string `json:"id"`
+}
 
 // The deleted object's ID.
 type DeletePayload struct {
@@ -14,10 +38,26 @@ type DeletePayload struct {
 	DeletedID string `json:"deletedId"`
 }
 
+// The identity provider.
+type IdentityProviderPayload struct {
+	// The provider.
+	IdentityProvider *cairn.IdentityProvider `json:"identityProvider"`
+}
+
+// The credential, with its password.
+type InstanceCredentialPayload struct {
+	// The credential.
+	Credential *cairn.InstanceCredential `json:"credential"`
+}
+
 // The instance.
 type InstancePayload struct {
 	// The instance.
 	Instance *cairn.ResourceInstance `json:"instance"`
+	// The operation the mutation started; watch it with operationUpdated.
+	Operation *cairn.Operation `json:"operation,omitempty"`
+	// For deleteInstance: the instance's ID; it is gone once the operation succeeds.
+	DeletedID *string `json:"deletedId,omitempty"`
 }
 
 type Mutation struct {
@@ -30,6 +70,28 @@ type ProductTierPayload struct {
 }
 
 type Query struct {
+}
+
+// Registers a client's operations. The first registration of a client name makes tenantId its owner.
+type RegisterOperationsInput struct {
+	// The tenant owning the client; you need EDITOR (or above) on it.
+	TenantID string `json:"tenantId"`
+	// The client's name, as its requests send it in X-Cairn-Client or apollographql-client-name.
+	ClientName string `json:"clientName"`
+	// The manifest's format.
+	Format ManifestFormat `json:"format"`
+	// The manifest itself, as a JSON object.
+	Manifest map[string]any `json:"manifest"`
+}
+
+// What a registration changed.
+type RegisterOperationsPayload struct {
+	// The client the operations belong to.
+	ClientName string `json:"clientName"`
+	// Operations newly registered.
+	Registered int `json:"registered"`
+	// Operations that were already registered with the same text.
+	Unchanged int `json:"unchanged"`
 }
 
 // The resource.
@@ -68,6 +130,28 @@ type ServiceSubscriptionPayload struct {
 	ServiceSubscription *cairn.ServiceSubscription `json:"serviceSubscription"`
 }
 
+// Puts an API key or a client in persisted-only mode (or takes it out): then any document that is not registered answers PERSISTED_QUERY_NOT_ALLOWED. Give apiKeyId or clientName.
+type SetPersistedOnlyInput struct {
+	// The tenant deciding; you need ADMIN (or above) on it. An API-key setting binds keys whose home tenant is this one or below it; a client setting needs ADMIN on the client's owner.
+	TenantID string `json:"tenantId"`
+	// The API key to restrict.
+	APIKeyID *string `json:"apiKeyId,omitempty"`
+	// The client to restrict.
+	ClientName *string `json:"clientName,omitempty"`
+	// Whether only registered operations may run.
+	Enabled bool `json:"enabled"`
+}
+
+// A persisted-only setting as recorded.
+type SetPersistedOnlyPayload struct {
+	// The API key the setting applies to, if any.
+	APIKeyID *string `json:"apiKeyId,omitempty"`
+	// The client the setting applies to, if any.
+	ClientName *string `json:"clientName,omitempty"`
+	// Whether only registered operations may run.
+	Enabled bool `json:"enabled"`
+}
+
 // A session.
 type SignInPayload struct {
 	// A bearer token: send it as Authorization: Bearer <token>.
@@ -78,16 +162,44 @@ type SignInPayload struct {
 	User *cairn.User `json:"user"`
 }
 
+// Signs in with an authorization code an SPA obtained itself (seed 001's LoginWithIdentityProvider).
+type SignInWithIdentityProviderInput struct {
+	// The provider.
+	IdentityProviderID string `json:"identityProviderId"`
+	// The authorization code the provider returned.
+	AuthorizationCode string `json:"authorizationCode"`
+	// The redirect URI used to get the code.
+	RedirectURI string `json:"redirectUri"`
+	// The PKCE code verifier, if the code was requested with a challenge.
+	CodeVerifier *string `json:"codeVerifier,omitempty"`
+}
+
+// Live updates, over graphql-transport-ws (/graphql) or server-sent events (POST /graphql with Accept: text/event-stream).
+type Subscription struct {
+}
+
 // The tenant.
 type TenantPayload struct {
 	// The tenant.
 	Tenant *cairn.Tenant `json:"tenant"`
 }
 
+// The quota.
+type TenantQuotaPayload struct {
+	// The quota.
+	Quota *cairn.TenantQuota `json:"quota"`
+}
+
 // The user.
 type UserPayload struct {
 	// The user.
 	User *cairn.User `json:"user"`
+}
+
+// Names an identity provider to verify.
+type VerifyIdentityProviderInput struct {
+	// The provider.
+	ID string `json:"id"`
 }
 
 // The signed-in principal.
@@ -98,4 +210,62 @@ type Viewer struct {
 	Tenant *cairn.Tenant `json:"tenant,omitempty"`
 	// The roles in force for this request.
 	RoleBindings []*cairn.Grant `json:"roleBindings"`
+}
+
+// The format of an operation manifest.
+type ManifestFormat string
+
+const (
+	// Apollo's persisted-query manifest: {format: "apollo-persisted-query-manifest", version: 1, operations: [{id, name, type, body}]}.
+	ManifestFormatApollo ManifestFormat = "APOLLO"
+	// Relay's persisted-query map: {"<id>": "<document text>"}.
+	ManifestFormatRelay ManifestFormat = "RELAY"
+)
+
+var AllManifestFormat = []ManifestFormat{
+	ManifestFormatApollo,
+	ManifestFormatRelay,
+}
+
+func (e ManifestFormat) IsValid() bool {
+	switch e {
+	case ManifestFormatApollo, ManifestFormatRelay:
+		return true
+	}
+	return false
+}
+
+func (e ManifestFormat) String() string {
+	return string(e)
+}
+
+func (e *ManifestFormat) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ManifestFormat(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ManifestFormat", str)
+	}
+	return nil
+}
+
+func (e ManifestFormat) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ManifestFormat) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ManifestFormat) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

@@ -177,10 +177,21 @@ func (s *Server) spawnReady(ctx context.Context, binDir string, o *owner, cfg Co
 			return nil
 		}
 		s.proc.kill()
-		if cfg.Port != 0 || attempt == 3 || !s.proc.portTaken() {
+		switch {
+		case s.proc.sharedMemoryInUse() && attempt < 50:
+			// After a crash, the old server's shared memory goes away only
+			// when its last process has exited: give it a moment.
+			s.logger.Debug("shared memory of a crashed postgres still in use, retrying")
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(100 * time.Millisecond):
+			}
+		case cfg.Port == 0 && attempt < 3 && s.proc.portTaken():
+			s.logger.Debug("port taken, trying another", "port", s.port)
+		default:
 			return err
 		}
-		s.logger.Debug("port taken, trying another", "port", s.port)
 	}
 }
 

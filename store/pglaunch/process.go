@@ -151,6 +151,12 @@ func (p *postmaster) portTaken() bool {
 	return strings.Contains(p.logTail(20), "Address already in use")
 }
 
+// sharedMemoryInUse reports whether postgres failed because a crashed
+// server's shared memory was still attached.
+func (p *postmaster) sharedMemoryInUse() bool {
+	return strings.Contains(p.logTail(20), "pre-existing shared memory block")
+}
+
 // logTail returns up to n last lines that this process wrote to the log.
 func (p *postmaster) logTail(n int) string {
 	f, err := os.Open(p.logPath)
