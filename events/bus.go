@@ -30,6 +30,10 @@ type Config struct {
 	// safety net (default 5s).
 	Poll   time.Duration
 	Logger *slog.Logger
+	// OnSubscribe, if set, is told +1 when a stream opens and -1 when it
+	// closes; OnDeliver, if set, once per event a stream delivers.
+	OnSubscribe func(delta int)
+	OnDeliver   func()
 }
 
 // Bus fans committed events out to the subscribers of one replica. It is safe
@@ -205,6 +209,9 @@ func (b *Bus) Stream(ctx context.Context, after *int64, filter *cairn.AuditEvent
 	last := b.last
 	b.subs[s] = struct{}{}
 	b.mu.Unlock()
+	if b.cfg.OnSubscribe != nil {
+		b.cfg.OnSubscribe(1)
+	}
 	replay := after != nil
 	if replay {
 		last = *after
@@ -216,6 +223,9 @@ func (b *Bus) Stream(ctx context.Context, after *int64, filter *cairn.AuditEvent
 			b.mu.Lock()
 			delete(b.subs, s)
 			b.mu.Unlock()
+			if b.cfg.OnSubscribe != nil {
+				b.cfg.OnSubscribe(-1)
+			}
 		}()
 		send := func(ev *cairn.AuditEvent) bool {
 			if ev.Seq <= last {
@@ -224,6 +234,9 @@ func (b *Bus) Stream(ctx context.Context, after *int64, filter *cairn.AuditEvent
 			select {
 			case out <- ev:
 				last = ev.Seq
+				if b.cfg.OnDeliver != nil {
+					b.cfg.OnDeliver()
+				}
 				return true
 			case <-ctx.Done():
 				return false

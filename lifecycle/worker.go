@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"time"
 
@@ -35,6 +38,11 @@ type Config struct {
 	// JobTimeout bounds one attempt (default 1m).
 	JobTimeout time.Duration
 	Logger     *slog.Logger
+	// Tracer, if set, gives every job attempt a span.
+	Tracer trace.Tracer
+	// OnJob, if set, is told the outcome of every job attempt: ok, failed
+	// (the cloud refused; the operation is FAILED), retry or cancelled.
+	OnJob func(kind, outcome string)
 }
 
 // Engine runs the lifecycle workers of one replica.
@@ -57,7 +65,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.JobTimeout = time.Minute
 	}
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &worker{store: cfg.Store, prov: cfg.Provisioner, retry: cfg.RetryDelay, log: cfg.Logger}); err != nil {
+	if err := river.AddWorkerSafely(workers, &worker{store: cfg.Store, prov: cfg.Provisioner, retry: cfg.RetryDelay, log: cfg.Logger, tracer: cfg.Tracer, onJob: cfg.OnJob}); err != nil {
 		return nil, err
 	}
 	driver := riverdatabasesql.New(cfg.Store.SQLDB())
@@ -99,31 +107,68 @@ type worker struct {
 	prov  Provisioner
 	retry time.Duration
 	log   *slog.Logger
+
+	tracer trace.Tracer
+	onJob  func(kind, outcome string)
 }
 
-func (w *worker) Work(ctx context.Context, job *river.Job[store.TransitionJob]) error {
+// Work runs one attempt of a job, traced and counted.
+func (w *worker) Work(ctx context.Context, job *river.Job[store.TransitionJob]) (err error) {
+	var span trace.Span
+	if w.tracer != nil {
+		ctx, span = w.tracer.Start(ctx, "job "+job.Kind, trace.WithAttributes(
+			attribute.String("cairn.operation", job.Args.OperationID), attribute.Int("river.attempt", job.Attempt)))
+	}
+	outcome := "ok"
+	defer func() {
+		var cancel *river.JobCancelError
+		switch {
+		case errors.As(err, &cancel):
+			outcome = "cancelled"
+		case err != nil:
+			outcome = "retry"
+		}
+		if w.onJob != nil {
+			w.onJob(job.Kind, outcome)
+		}
+		if span != nil {
+			if err != nil {
+				span.SetStatus(codes.Error, outcome)
+			}
+			span.End()
+		}
+	}()
+	failed, err := w.work(ctx, job)
+	if failed {
+		outcome = "failed"
+	}
+	return err
+}
+
+// work runs the transition; failed reports that the cloud refused it.
+func (w *worker) work(ctx context.Context, job *river.Job[store.TransitionJob]) (failed bool, err error) {
 	opID := job.Args.OperationID
 	op, inst, done, err := w.store.BeginTransition(ctx, opID)
 	if cairn.ErrorCode(err) == cairn.ENOTFOUND {
-		return river.JobCancel(err)
+		return false, river.JobCancel(err)
 	} else if err != nil || done {
-		return err
+		return false, err
 	}
 	result, err := w.prov.Do(ctx, Request{OperationID: op.ID, Action: op.Action, Instance: inst})
 	var f *Failure
 	switch {
 	case errors.As(err, &f):
 		_, err = w.store.FinishTransition(ctx, opID, nil, f.Reason)
-		return err
+		return true, err
 	case err != nil && job.Attempt >= job.MaxAttempts:
 		w.log.Error("lifecycle: giving up", "operation", opID, "attempts", job.Attempt, "err", err)
 		_, ferr := w.store.FinishTransition(ctx, opID, nil, fmt.Sprintf("gave up after %d attempts", job.Attempt))
-		return errors.Join(err, ferr)
+		return true, errors.Join(err, ferr)
 	case err != nil:
-		return err
+		return false, err
 	}
 	_, err = w.store.FinishTransition(ctx, opID, result, "")
-	return err
+	return false, err
 }
 
 // NextRetry waits RetryDelay when set, else River's backoff.

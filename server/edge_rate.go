@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ func (r Rate) enabled() bool { return r.PerSecond > 0 && r.Burst > 0 }
 type limiter struct {
 	apiKey, user Rate
 	now          func() time.Time
+	refused      func(kind string) // told "apikey" or "user" at each refusal; may be nil
 
 	mu      sync.Mutex
 	buckets *lru.Cache[string, *bucket]
@@ -85,6 +87,9 @@ func limitRate(l *limiter, next http.Handler) http.Handler {
 			return
 		}
 		if ok, wait := l.take(key, rate); !ok {
+			if l.refused != nil {
+				l.refused(strings.ReplaceAll(strings.ToLower(who), " ", ""))
+			}
 			secs := int(math.Ceil(wait.Seconds()))
 			writeRateLimited(w, secs, who, rate)
 			return

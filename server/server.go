@@ -42,6 +42,8 @@ type Config struct {
 	Secrets *auth.SecretBox
 	// Live configures subscriptions (server/live.go).
 	Live Live
+	// Shutdown, when closed, ends every open subscription (server/shutdown.go).
+	Shutdown <-chan struct{}
 }
 
 // DefaultMaxBodyBytes is the default bound of a request body (1 MiB).
@@ -74,11 +76,18 @@ func New(cfg Config) http.Handler {
 	useEdge(gql, cfg.Edge, registry)
 	if cfg.Telemetry != nil {
 		gql.Use(cfg.Telemetry.Extension(requestInfo))
+		if ft := cfg.Telemetry.FieldTracer(); ft != nil {
+			gql.Use(ft)
+		}
 	}
 
-	api := authenticate(cfg, federation)(limitRate(newLimiter(cfg.Edge.APIKeyRate, cfg.Edge.UserRate), perRequest(cfg.Store, gql)))
+	limiter := newLimiter(cfg.Edge.APIKeyRate, cfg.Edge.UserRate)
+	if cfg.Telemetry != nil {
+		limiter.refused = func(kind string) { cfg.Telemetry.RateLimited.WithLabelValues(kind).Inc() }
+	}
+	api := authenticate(cfg, federation)(limitRate(limiter, perRequest(cfg.Store, gql)))
 	api = limitBody(cfg.MaxBodyBytes, persisted.LiftDocumentID(api))
-	api = edgeHandler(cfg.Edge, api)
+	api = edgeHandler(cfg.Edge, endStreams(cfg.Shutdown, api))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)

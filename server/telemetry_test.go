@@ -15,6 +15,7 @@ import (
 	"github.com/cairn-dev/cairn/server"
 	"github.com/cairn-dev/cairn/store/storetest"
 	"github.com/cairn-dev/cairn/telemetry"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // TestMetricsMoveAfterARequest checks that a request shows in /metrics (by
@@ -36,13 +37,15 @@ func TestMetricsMoveAfterARequest(t *testing.T) {
 	tel.WatchDB(s.DB().DB)
 	key, _ := auth.NewKey()
 	tokens, _ := auth.NewTokens("http://cairn.test", time.Hour, []auth.Key{key})
-	srv := httptest.NewServer(server.New(server.Config{Store: s, Tokens: tokens, Telemetry: tel}))
+	limit := server.Edge{UserRate: server.Rate{PerSecond: 0.001, Burst: 2}}
+	srv := httptest.NewServer(server.New(server.Config{Store: s, Tokens: tokens, Telemetry: tel, Edge: limit}))
 	defer srv.Close()
 	tok, _, _ := tokens.Sign(d.Alice)
 
 	for _, q := range []string{
 		`{"query": "query Fleet { instances { totalCount nodes { resource { name } } } }"}`,
 		`{"query": "query Missing { instance(id: \"instance-nope\") { id } }"}`,
+		`{"query": "query Refused { __typename }"}`, // the third within the burst of 2: 429
 	} {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(q))
 		req.Header.Set("Content-Type", "application/json")
@@ -67,6 +70,7 @@ func TestMetricsMoveAfterARequest(t *testing.T) {
 		`cairn_sql_statements_per_request_count 2`,
 		`cairn_loader_batch_size_count{edge="instance.resource"} 1`,
 		`cairn_sql_statement_duration_seconds_count`,
+		`cairn_rate_limited_total{kind="user"} 1`,
 		`go_sql_open_connections{db_name="cairn"}`,
 	} {
 		if !strings.Contains(string(body), want) {
@@ -81,5 +85,53 @@ func TestMetricsMoveAfterARequest(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), tok) {
 		t.Error("a log line contains the bearer token")
+	}
+}
+
+// TestTraces checks the spans of a request: the operation, the resolvers that
+// load through the store, and the SQL statements, nested in one trace.
+func TestTraces(t *testing.T) {
+	t.Parallel()
+	s := storetest.New(t)
+	d, err := s.SeedDemo(context.Background(), demoHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spans := tracetest.NewInMemoryExporter()
+	tel, err := telemetry.New(context.Background(), telemetry.Config{Exporter: spans}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Observe(tel.QueryHook(), nil)
+	key, _ := auth.NewKey()
+	tokens, _ := auth.NewTokens("http://cairn.test", time.Hour, []auth.Key{key})
+	srv := httptest.NewServer(server.New(server.Config{Store: s, Tokens: tokens, Telemetry: tel}))
+	defer srv.Close()
+	tok, _, _ := tokens.Sign(d.Alice)
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(`{"query": "query Fleet { instances { nodes { resource { name } } } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	names := map[string]bool{}
+	var root string
+	for _, sp := range spans.GetSpans() {
+		names[sp.Name] = true
+		if sp.Name == "graphql Fleet" {
+			root = sp.SpanContext.TraceID().String()
+		}
+	}
+	for _, want := range []string{"graphql Fleet", "resolve Query.instances", "resolve ResourceInstance.resource", "sql SELECT"} {
+		if !names[want] {
+			t.Errorf("no span %q among %v", want, names)
+		}
+	}
+	for _, sp := range spans.GetSpans() {
+		if strings.HasPrefix(sp.Name, "resolve ") && sp.SpanContext.TraceID().String() != root {
+			t.Errorf("span %q is not in the request's trace", sp.Name)
+		}
 	}
 }

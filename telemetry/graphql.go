@@ -119,3 +119,35 @@ func argsToAttrs(args []any) []slog.Attr {
 	}
 	return attrs
 }
+
+// FieldTracer returns the gqlgen extension that gives each resolver call (the
+// fields that load through the store) a span, or nil when tracing is off, so
+// that an untraced server pays nothing per field.
+func (t *Telemetry) FieldTracer() graphql.HandlerExtension {
+	if t.provider == nil {
+		return nil
+	}
+	return fieldTracer{t}
+}
+
+type fieldTracer struct{ t *Telemetry }
+
+var _ graphql.FieldInterceptor = fieldTracer{}
+
+func (fieldTracer) ExtensionName() string                   { return "CairnFieldTracer" }
+func (fieldTracer) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (f fieldTracer) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || !fc.IsResolver {
+		return next(ctx)
+	}
+	ctx, span := f.t.Tracer.Start(ctx, "resolve "+fc.Object+"."+fc.Field.Name,
+		trace.WithAttributes(attribute.String("graphql.field.path", fc.Path().String())))
+	defer span.End()
+	res, err := next(ctx)
+	if err != nil {
+		span.SetStatus(codes.Error, "resolver failed")
+	}
+	return res, err
+}

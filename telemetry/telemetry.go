@@ -46,6 +46,9 @@ type Config struct {
 	OTLPEndpoint string
 	// ServiceName names this process in traces.
 	ServiceName string
+	// Exporter, when set, receives the spans instead of OTLP (tests use an
+	// in-memory one).
+	Exporter sdktrace.SpanExporter
 }
 
 // New returns the telemetry of a process.
@@ -79,12 +82,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Telemetry, error) 
 	}
 	reg.MustRegister(t.Requests, t.RequestDuration, t.Errors, t.StatementsPerReq, t.StatementDuration,
 		t.LoaderBatch, t.RateLimited, t.Subscriptions, t.EventsDelivered, t.Jobs)
-	if cfg.OTLPEndpoint != "" {
-		exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(cfg.OTLPEndpoint), otlptracehttp.WithInsecure())
-		if err != nil {
+	exp := cfg.Exporter
+	if exp == nil && cfg.OTLPEndpoint != "" {
+		var err error
+		if exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(cfg.OTLPEndpoint), otlptracehttp.WithInsecure()); err != nil {
 			return nil, fmt.Errorf("OTLP exporter for %s: %w", cfg.OTLPEndpoint, err)
 		}
-		t.provider = sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp))
+	}
+	if exp != nil {
+		t.provider = sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+		if cfg.Exporter == nil {
+			t.provider = sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp))
+		}
 		name := cfg.ServiceName
 		if name == "" {
 			name = "cairn"
@@ -112,4 +121,19 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	return t.provider.Shutdown(ctx)
+}
+
+// WatchJobQueue exports the number of jobs waiting to run, read from depth at
+// every scrape (bounded to one second).
+func (t *Telemetry) WatchJobQueue(depth func(ctx context.Context) (int, error)) {
+	t.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cairn_jobs_waiting",
+		Help: "Jobs available, scheduled or waiting for a retry, across all replicas."}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		n, err := depth(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	}))
 }

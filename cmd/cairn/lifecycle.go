@@ -66,7 +66,12 @@ func (m *Main) startLive(ctx context.Context) (server.Live, error) {
 	c := m.Config.Lifecycle
 	m.store.SetQuarantineGrace(c.QuarantineGrace)
 	var err error
-	if m.live.bus, err = events.Start(ctx, events.Config{Store: m.store, URL: m.live.url, Logger: m.log}); err != nil {
+	bc := events.Config{Store: m.store, URL: m.live.url, Logger: m.log}
+	if m.tel != nil {
+		bc.OnSubscribe = func(d int) { m.tel.Subscriptions.Add(float64(d)) }
+		bc.OnDeliver = m.tel.EventsDelivered.Inc
+	}
+	if m.live.bus, err = events.Start(ctx, bc); err != nil {
 		return server.Live{}, err
 	}
 	cfg := server.Live{Bus: m.live.bus, Recheck: c.LiveRecheck}
@@ -82,8 +87,14 @@ func (m *Main) startLive(ctx context.Context) (server.Live, error) {
 		return cfg, err
 	}
 	sim := &lifecycle.Simulated{Delay: c.ProvisionDelay, FailureRate: c.ProvisionFailureRate}
-	m.live.engine, err = lifecycle.New(lifecycle.Config{Store: m.store, Provisioner: sim, Listener: m.live.pool, Workers: c.Workers,
-		JobTimeout: c.JobTimeout, RescueAfter: c.JobRescueAfter, Logger: m.log})
+	lc := lifecycle.Config{Store: m.store, Provisioner: sim, Listener: m.live.pool, Workers: c.Workers,
+		JobTimeout: c.JobTimeout, RescueAfter: c.JobRescueAfter, Logger: m.log}
+	if m.tel != nil {
+		lc.Tracer = m.tel.Tracer
+		lc.OnJob = func(kind, outcome string) { m.tel.Jobs.WithLabelValues(kind, outcome).Inc() }
+		m.tel.WatchJobQueue(m.store.JobQueueDepth)
+	}
+	m.live.engine, err = lifecycle.New(lc)
 	if err != nil {
 		return cfg, err
 	}

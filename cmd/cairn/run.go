@@ -37,6 +37,9 @@ type Main struct {
 
 	log   *slog.Logger
 	tel   *telemetry.Telemetry
+
+	// shutdown is closed when Close begins: open subscriptions end.
+	shutdown chan struct{}
 	pg    *pglaunch.Server
 	store *store.Store
 	http  *http.Server
@@ -123,7 +126,8 @@ func (m *Main) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	handler := server.New(server.Config{Live: liveCfg, Store: m.store, Tokens: tokens, Logger: m.log, MaxBodyBytes: m.Config.MaxBodyBytes, Introspection: introspection, Telemetry: m.tel, Edge: m.Config.Edge.server(), Secrets: secrets})
+	m.shutdown = make(chan struct{})
+	handler := server.New(server.Config{Shutdown: m.shutdown, Live: liveCfg, Store: m.store, Tokens: tokens, Logger: m.log, MaxBodyBytes: m.Config.MaxBodyBytes, Introspection: introspection, Telemetry: m.tel, Edge: m.Config.Edge.server(), Secrets: secrets})
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set --addr or CAIRN_ADDR to another address)", m.Config.Addr, err)
@@ -144,6 +148,10 @@ func (m *Main) Start(ctx context.Context) error {
 // timeout), closes the database and stops the private PostgreSQL.
 func (m *Main) Close() error {
 	var errs []error
+	if m.shutdown != nil {
+		close(m.shutdown)
+		m.shutdown = nil
+	}
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		errs = append(errs, m.http.Shutdown(ctx))

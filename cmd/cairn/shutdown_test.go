@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cairn-dev/cairn/store/storetest"
+	"github.com/coder/websocket"
 )
 
 // TestShutdownFinishesInFlightRequests starts a request, begins the shutdown
@@ -78,5 +79,35 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("Close did not return")
+	}
+}
+
+// TestShutdownClosesSubscriptions opens a subscription and checks that Close
+// ends it with a websocket close frame (1000) promptly, rather than cutting
+// the connection or waiting out the shutdown timeout.
+func TestShutdownClosesSubscriptions(t *testing.T) {
+	t.Parallel()
+	m := replica(t, storetest.URL(t), "--shutdown-timeout", "30s")
+	c := dial(t, m, signIn(t, m, "alice@customer-a.example"))
+	c.subscribe("1", `subscription { instanceStatusChanged { status } }`, nil)
+	began := time.Now()
+	closed := make(chan error, 1)
+	go func() { closed <- m.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, _, err := c.conn.Read(ctx)
+	if code := websocket.CloseStatus(err); code != websocket.StatusNormalClosure {
+		t.Fatalf("the subscription ended with %v (close code %d), want a close frame 1000", err, code)
+	}
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return within 10 s")
+	}
+	if took := time.Since(began); took > 10*time.Second {
+		t.Errorf("shutdown took %v with a subscription open", took)
 	}
 }
