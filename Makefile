@@ -4,7 +4,7 @@
 GO ?= go
 PKGS = ./...
 
-.PHONY: run build test unit lint generate check-generated bench clean deps
+.PHONY: run build test unit lint generate check-generated bench clean deps test-deps
 
 run: deps
 	$(GO) run ./cmd/cairn serve
@@ -14,7 +14,7 @@ build:
 
 # test: formatting, vet, staticcheck, generated code up to date, then every
 # test against a real PostgreSQL.
-test: deps lint check-generated unit
+test: test-deps lint check-generated unit
 
 unit:
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
@@ -36,10 +36,18 @@ check-generated:
 	  if [ "$$before" != "$$after" ]; then echo "make generate changed the generated code: commit the result"; git status --short graph resolvers; exit 1; fi
 
 # deps installs what the tests need from Debian when it is missing: the
-# PostgreSQL server binaries.
+# PostgreSQL server binaries, and Chromium for the console's browser test
+# (console/browser_test.go).
 deps:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
 	  { echo "installing PostgreSQL (apt-get)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+
+# test-deps adds Chromium for the console's browser tests; they skip, saying
+# why, when it cannot be installed.
+test-deps: deps
+	@test -x /usr/bin/chromium || \
+	  { echo "installing Chromium (apt-get)"; { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
+	    echo "could not install Chromium: the browser tests will skip"; }
 
 # bench: not part of test. The Go benchmarks of the handler, a CPU profile of
 # the deep read, then bench/harness: the data in its own PostgreSQL, `cairn

@@ -3,8 +3,11 @@ package server_test
 import (
 	"bytes"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/cairn-dev/cairn/server"
 )
 
 // TestBadInput sends malformed requests and checks each gets a clear error
@@ -70,4 +73,28 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("status %d, want 401", res.StatusCode)
 		}
 	})
+}
+
+// TestIntrospectionOff checks that a server with introspection turned off
+// refuses __schema and __type with a clear error, and still answers
+// __typename.
+func TestIntrospectionOff(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	srv := httptest.NewServer(server.New(server.Config{Store: e.store, Tokens: e.tokenSigner, Introspection: false}))
+	defer srv.Close()
+	e.srv = srv
+	for _, tc := range []struct{ name, query, code, contains string }{
+		{"Schema", `{ __schema { types { name } } }`, "FORBIDDEN", "introspection is turned off"},
+		{"Type", `{ __type(name: "Tenant") { name } }`, "FORBIDDEN", "introspection is turned off"},
+		{"ThroughAFragment", `query { ...F } fragment F on Query { __schema { queryType { name } } }`, "FORBIDDEN", "introspection is turned off"},
+		{"Typename", `{ __typename }`, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do("alice", tc.query, nil)
+			if r.code() != tc.code || (tc.contains != "" && !strings.Contains(r.Errors[0].Message, tc.contains)) {
+				t.Errorf("code %q, errors %v; want %q saying %q", r.code(), r.Errors, tc.code, tc.contains)
+			}
+		})
+	}
 }

@@ -25,6 +25,8 @@ type env struct {
 	store  *store.Store
 	demo   *store.Demo
 	tokens map[string]string // demo user → session token
+
+	tokenSigner *auth.Tokens
 }
 
 // hash of store.DemoPassword, computed once: argon2id is slow on purpose.
@@ -54,7 +56,7 @@ func setup(t *testing.T) *env {
 	}
 	srv := httptest.NewServer(server.New(server.Config{Store: s, Tokens: tokens, Introspection: true}))
 	t.Cleanup(srv.Close)
-	e := &env{t: t, srv: srv, store: s, demo: d, tokens: map[string]string{}}
+	e := &env{t: t, srv: srv, store: s, demo: d, tokens: map[string]string{}, tokenSigner: tokens}
 	for name, email := range map[string]string{"owner": store.DemoOwner, "alice": store.DemoAlice, "bob": store.DemoBob} {
 		tok, _, err := tokens.Sign(map[string]string{"owner": d.Owner, "alice": d.Alice, "bob": d.Bob}[name])
 		if err != nil {

@@ -67,9 +67,9 @@ func (m *Main) startLive(ctx context.Context) (server.Live, error) {
 	m.store.SetQuarantineGrace(c.QuarantineGrace)
 	var err error
 	bc := events.Config{Store: m.store, URL: m.live.url, Logger: m.log}
-	if m.tel != nil {
-		bc.OnSubscribe = func(d int) { m.tel.Subscriptions.Add(float64(d)) }
-		bc.OnDeliver = m.tel.EventsDelivered.Inc
+	if tel := m.tel; tel != nil { // Close clears m.tel while streams may still end
+		bc.OnSubscribe = func(d int) { tel.Subscriptions.Add(float64(d)) }
+		bc.OnDeliver = tel.EventsDelivered.Inc
 	}
 	if m.live.bus, err = events.Start(ctx, bc); err != nil {
 		return server.Live{}, err
@@ -89,10 +89,10 @@ func (m *Main) startLive(ctx context.Context) (server.Live, error) {
 	sim := &lifecycle.Simulated{Delay: c.ProvisionDelay, FailureRate: c.ProvisionFailureRate}
 	lc := lifecycle.Config{Store: m.store, Provisioner: sim, Listener: m.live.pool, Workers: c.Workers,
 		JobTimeout: c.JobTimeout, RescueAfter: c.JobRescueAfter, Logger: m.log}
-	if m.tel != nil {
-		lc.Tracer = m.tel.Tracer
-		lc.OnJob = func(kind, outcome string) { m.tel.Jobs.WithLabelValues(kind, outcome).Inc() }
-		m.tel.WatchJobQueue(m.store.JobQueueDepth)
+	if tel := m.tel; tel != nil {
+		lc.Tracer = tel.Tracer
+		lc.OnJob = func(kind, outcome string) { tel.Jobs.WithLabelValues(kind, outcome).Inc() }
+		tel.WatchJobQueue(m.store.JobQueueDepth)
 	}
 	m.live.engine, err = lifecycle.New(lc)
 	if err != nil {

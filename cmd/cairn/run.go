@@ -115,7 +115,8 @@ func (m *Main) Start(ctx context.Context) error {
 	if m.tel, err = telemetry.New(ctx, telemetry.Config{OTLPEndpoint: m.Config.OTLPEndpoint}, m.log); err != nil {
 		return err
 	}
-	m.store.Observe(m.tel.QueryHook(), func(edge string, keys int) { m.tel.LoaderBatch.WithLabelValues(edge).Observe(float64(keys)) })
+	tel := m.tel // the callbacks outlive m.tel, which Close clears
+	m.store.Observe(tel.QueryHook(), func(edge string, keys int) { tel.LoaderBatch.WithLabelValues(edge).Observe(float64(keys)) })
 	m.tel.WatchDB(m.store.DB().DB)
 	introspection := m.Config.Introspection == "true" || (m.Config.Introspection == "auto" && m.pg != nil)
 	secrets, err := m.secrets() // cmd/cairn/identity.go
