@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/cairn-dev/cairn/auth"
+	"github.com/cairn-dev/cairn/console"
 	"github.com/cairn-dev/cairn/graph"
 	"github.com/cairn-dev/cairn/persisted"
 	"github.com/cairn-dev/cairn/resolvers"
@@ -69,6 +70,8 @@ func New(cfg Config) http.Handler {
 	gql.AddTransport(transport.POST{})
 	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
+	} else {
+		gql.Use(noIntrospection{})
 	}
 	gql.SetErrorPresenter(presenter(cfg.Logger))
 	gql.SetRecoverFunc(recoverer(cfg.Logger))
@@ -92,6 +95,8 @@ func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
 	mux.Handle("GET /{$}", playground.Handler("Cairn", "/graphql"))
+	mux.Handle("/console/", console.Handler()) // the admin console (console/)
+	mux.Handle("/console", console.Redirect())
 	mux.Handle("GET /.well-known/jwks.json", cfg.Tokens.JWKSHandler())
 	mountIdentity(mux, cfg, federation) // /auth/{idp}/login and /callback
 	if cfg.Telemetry != nil {
