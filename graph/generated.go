@@ -34539,7 +34539,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNApiKey2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.APIKey) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApiKey2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAPIKey(ctx, sel, v[i])
@@ -34571,7 +34571,7 @@ func (ec *executionContext) marshalNApiKeyConnection2ᚖgithubᚗcomᚋcairnᚑd
 }
 
 func (ec *executionContext) marshalNApiKeyEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Edge[cairn.APIKey]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApiKeyEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx, sel, v[i])
@@ -34603,7 +34603,7 @@ func (ec *executionContext) marshalNApiKeyPayload2ᚖgithubᚗcomᚋcairnᚑdev�
 }
 
 func (ec *executionContext) marshalNAuditEvent2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAuditEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.AuditEvent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐAuditEvent(ctx, sel, v[i])
@@ -34635,7 +34635,7 @@ func (ec *executionContext) marshalNAuditEventConnection2ᚖgithubᚗcomᚋcairn
 }
 
 func (ec *executionContext) marshalNAuditEventEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Edge[cairn.AuditEvent]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEventEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx, sel, v[i])
@@ -34803,7 +34803,7 @@ func (ec *executionContext) marshalNEventSource2githubᚗcomᚋcairnᚑdevᚋcai
 }
 
 func (ec *executionContext) marshalNGrant2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐGrantᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Grant) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGrant2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐGrant(ctx, sel, v[i])
@@ -34870,7 +34870,7 @@ func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast
 }
 
 func (ec *executionContext) marshalNIdentityProvider2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐIdentityProviderᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.IdentityProvider) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIdentityProvider2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐIdentityProvider(ctx, sel, v[i])
@@ -34902,7 +34902,7 @@ func (ec *executionContext) marshalNIdentityProviderConnection2ᚖgithubᚗcom�
 }
 
 func (ec *executionContext) marshalNIdentityProviderEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Edge[cairn.IdentityProvider]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIdentityProviderEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx, sel, v[i])
@@ -34948,7 +34948,7 @@ func (ec *executionContext) marshalNInputParameter2githubᚗcomᚋcairnᚑdevᚋ
 }
 
 func (ec *executionContext) marshalNInputParameter2ᚕgithubᚗcomᚋcairnᚑdevᚋcairnᚐInputParameterᚄ(ctx context.Context, sel ast.SelectionSet, v []cairn.InputParameter) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInputParameter2githubᚗcomᚋcairnᚑdevᚋcairnᚐInputParameter(ctx, sel, v[i])
@@ -34984,7 +34984,7 @@ func (ec *executionContext) unmarshalNInstanceActionInput2githubᚗcomᚋcairn�
 }
 
 func (ec *executionContext) marshalNInstanceCredential2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceCredentialᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.InstanceCredential) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInstanceCredential2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceCredential(ctx, sel, v[i])
@@ -35024,7 +35024,7 @@ func (ec *executionContext) marshalNInstancePayload2ᚖgithubᚗcomᚋcairnᚑde
 }
 
 func (ec *executionContext) marshalNInstanceSnapshot2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceSnapshotᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.InstanceSnapshot) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInstanceSnapshot2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceSnapshot(ctx, sel, v[i])
@@ -35136,7 +35136,7 @@ func (ec *executionContext) marshalNNetworkType2githubᚗcomᚋcairnᚑdevᚋcai
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋcairnᚑdevᚋcairnᚐNode(ctx context.Context, sel ast.SelectionSet, v []cairn.Node) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalONode2githubᚗcomᚋcairnᚑdevᚋcairnᚐNode(ctx, sel, v[i])
@@ -35146,7 +35146,7 @@ func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋcairnᚑdevᚋcairn�
 }
 
 func (ec *executionContext) marshalNOperation2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐOperationᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Operation) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOperation2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐOperation(ctx, sel, v[i])
@@ -35184,7 +35184,7 @@ func (ec *executionContext) marshalNOutputParameter2githubᚗcomᚋcairnᚑdev�
 }
 
 func (ec *executionContext) marshalNOutputParameter2ᚕgithubᚗcomᚋcairnᚑdevᚋcairnᚐOutputParameterᚄ(ctx context.Context, sel ast.SelectionSet, v []cairn.OutputParameter) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOutputParameter2githubᚗcomᚋcairnᚑdevᚋcairnᚐOutputParameter(ctx, sel, v[i])
@@ -35213,7 +35213,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋcairnᚑdevᚋcai
 }
 
 func (ec *executionContext) marshalNProductTier2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐProductTierᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.ProductTier) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProductTier2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐProductTier(ctx, sel, v[i])
@@ -35245,7 +35245,7 @@ func (ec *executionContext) marshalNProductTierConnection2ᚖgithubᚗcomᚋcair
 }
 
 func (ec *executionContext) marshalNProductTierEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Edge[cairn.ProductTier]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProductTierEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx, sel, v[i])
@@ -35300,7 +35300,7 @@ func (ec *executionContext) marshalNRegisterOperationsPayload2ᚖgithubᚗcomᚋ
 }
 
 func (ec *executionContext) marshalNResource2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐResourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Resource) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNResource2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐResource(ctx, sel, v[i])
@@ -35332,7 +35332,7 @@ func (ec *executionContext) marshalNResourceConnection2ᚖgithubᚗcomᚋcairn�
 }
 
 func (ec *executionContext) marshalNResourceEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Edge[cairn.Resource]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNResourceEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx, sel, v[i])
@@ -35356,7 +35356,7 @@ func (ec *executionContext) marshalNResourceEdge2ᚖgithubᚗcomᚋcairnᚑdev�
 }
 
 func (ec *executionContext) marshalNResourceInstance2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐResourceInstanceᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.ResourceInstance) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNResourceInstance2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐResourceInstance(ctx, sel, v[i])
@@ -35388,7 +35388,7 @@ func (ec *executionContext) marshalNResourceInstanceConnection2ᚖgithubᚗcom�
 }
 
 func (ec *executionContext) marshalNResourceInstanceEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Edge[cairn.ResourceInstance]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNResourceInstanceEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx, sel, v[i])
@@ -35444,7 +35444,7 @@ func (ec *executionContext) marshalNRole2githubᚗcomᚋcairnᚑdevᚋcairnᚐRo
 }
 
 func (ec *executionContext) marshalNRoleBinding2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐRoleBindingᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.RoleBinding) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRoleBinding2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐRoleBinding(ctx, sel, v[i])
@@ -35476,7 +35476,7 @@ func (ec *executionContext) marshalNRoleBindingConnection2ᚖgithubᚗcomᚋcair
 }
 
 func (ec *executionContext) marshalNRoleBindingEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Edge[cairn.RoleBinding]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRoleBindingEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx, sel, v[i])
@@ -35508,7 +35508,7 @@ func (ec *executionContext) marshalNRoleBindingPayload2ᚖgithubᚗcomᚋcairn�
 }
 
 func (ec *executionContext) marshalNService2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐServiceᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Service) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNService2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐService(ctx, sel, v[i])
@@ -35540,7 +35540,7 @@ func (ec *executionContext) marshalNServiceConnection2ᚖgithubᚗcomᚋcairnᚑ
 }
 
 func (ec *executionContext) marshalNServiceEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Edge[cairn.Service]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx, sel, v[i])
@@ -35564,7 +35564,7 @@ func (ec *executionContext) marshalNServiceEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋ
 }
 
 func (ec *executionContext) marshalNServiceEnvironment2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐServiceEnvironmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.ServiceEnvironment) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceEnvironment2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐServiceEnvironment(ctx, sel, v[i])
@@ -35596,7 +35596,7 @@ func (ec *executionContext) marshalNServiceEnvironmentConnection2ᚖgithubᚗcom
 }
 
 func (ec *executionContext) marshalNServiceEnvironmentEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Edge[cairn.ServiceEnvironment]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceEnvironmentEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx, sel, v[i])
@@ -35628,7 +35628,7 @@ func (ec *executionContext) marshalNServiceEnvironmentPayload2ᚖgithubᚗcomᚋ
 }
 
 func (ec *executionContext) marshalNServiceModel2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐServiceModelᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.ServiceModel) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceModel2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐServiceModel(ctx, sel, v[i])
@@ -35660,7 +35660,7 @@ func (ec *executionContext) marshalNServiceModelConnection2ᚖgithubᚗcomᚋcai
 }
 
 func (ec *executionContext) marshalNServiceModelEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Edge[cairn.ServiceModel]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceModelEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx, sel, v[i])
@@ -35714,7 +35714,7 @@ func (ec *executionContext) marshalNServicePayload2ᚖgithubᚗcomᚋcairnᚑdev
 }
 
 func (ec *executionContext) marshalNServiceSubscription2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐServiceSubscriptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.ServiceSubscription) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceSubscription2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐServiceSubscription(ctx, sel, v[i])
@@ -35746,7 +35746,7 @@ func (ec *executionContext) marshalNServiceSubscriptionConnection2ᚖgithubᚗco
 }
 
 func (ec *executionContext) marshalNServiceSubscriptionEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Edge[cairn.ServiceSubscription]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceSubscriptionEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx, sel, v[i])
@@ -35906,7 +35906,7 @@ func (ec *executionContext) marshalNSubscriptionStatus2githubᚗcomᚋcairnᚑde
 }
 
 func (ec *executionContext) marshalNTenant2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐTenantᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Tenant) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTenant2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐTenant(ctx, sel, v[i])
@@ -35938,7 +35938,7 @@ func (ec *executionContext) marshalNTenantConnection2ᚖgithubᚗcomᚋcairnᚑd
 }
 
 func (ec *executionContext) marshalNTenantEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Edge[cairn.Tenant]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTenantEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx, sel, v[i])
@@ -35994,7 +35994,7 @@ func (ec *executionContext) marshalNTenantPayload2ᚖgithubᚗcomᚋcairnᚑdev�
 }
 
 func (ec *executionContext) marshalNTenantQuota2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐTenantQuotaᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.TenantQuota) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTenantQuota2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐTenantQuota(ctx, sel, v[i])
@@ -36110,7 +36110,7 @@ func (ec *executionContext) unmarshalNUpdateUserInput2githubᚗcomᚋcairnᚑdev
 }
 
 func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.User) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUser2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐUser(ctx, sel, v[i])
@@ -36142,7 +36142,7 @@ func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋcairnᚑdev
 }
 
 func (ec *executionContext) marshalNUserEdge2ᚕᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*cairn.Edge[cairn.User]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserEdge2ᚖgithubᚗcomᚋcairnᚑdevᚋcairnᚐEdge(ctx, sel, v[i])
@@ -36250,7 +36250,7 @@ func (ec *executionContext) marshalN_Any2ᚕmapᚄ(ctx context.Context, sel ast.
 }
 
 func (ec *executionContext) marshalN_Entity2ᚕgithubᚗcomᚋcairnᚑdevᚋcairnᚐNode(ctx context.Context, sel ast.SelectionSet, v []cairn.Node) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalO_Entity2githubᚗcomᚋcairnᚑdevᚋcairnᚐNode(ctx, sel, v[i])
@@ -36268,7 +36268,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -36312,7 +36312,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -36340,7 +36340,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -36368,7 +36368,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -36496,7 +36496,7 @@ func (ec *executionContext) marshalOEventSource2ᚕgithubᚗcomᚋcairnᚑdevᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEventSource2githubᚗcomᚋcairnᚑdevᚋcairnᚐEventSource(ctx, sel, v[i])
@@ -36624,7 +36624,7 @@ func (ec *executionContext) marshalOInstanceStatus2ᚕgithubᚗcomᚋcairnᚑdev
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInstanceStatus2githubᚗcomᚋcairnᚑdevᚋcairnᚐInstanceStatus(ctx, sel, v[i])
@@ -37145,7 +37145,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -37164,7 +37164,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -37183,7 +37183,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -37202,7 +37202,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 2, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

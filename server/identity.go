@@ -24,7 +24,7 @@ func authenticate(cfg Config, federation *auth.OIDC) func(http.Handler) http.Han
 	return auth.Authenticate(
 		auth.APIKeyAuthenticator(cfg.Store.APIKeyPrincipal),
 		federation.Authenticator(),
-		auth.SessionAuthenticator(cfg.Tokens, cfg.Store.Principal))
+		cachedSession(cfg.Tokens, cfg.Store.Principal)) // auth.SessionAuthenticator, verifying each token once
 }
 
 // mountIdentity mounts the browser's way in through an identity provider:

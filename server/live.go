@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -48,7 +49,7 @@ func addLive(gql *handler.Server, cfg Config, federation *auth.OIDC) {
 	auths := []auth.Authenticator{ // as authenticate in identity.go
 		auth.APIKeyAuthenticator(cfg.Store.APIKeyPrincipal),
 		federation.Authenticator(),
-		auth.SessionAuthenticator(cfg.Tokens, cfg.Store.Principal),
+		cachedSession(cfg.Tokens, cfg.Store.Principal),
 	}
 	gql.AddTransport(transport.SSE{})
 	gql.AddTransport(transport.Websocket{
@@ -68,7 +69,7 @@ func addLive(gql *handler.Server, cfg Config, federation *auth.OIDC) {
 			return next(ctx)
 		}
 		ctx, cancel := context.WithCancelCause(ctx)
-		go watch(ctx, cancel, recheck, func(ctx context.Context) (*cairn.Principal, error) {
+		watch(ctx, cancel, recheck, func(ctx context.Context) (*cairn.Principal, error) {
 			return cfg.Store.Principal(ctx, p.UserID)
 		})
 		return next(ctx)
@@ -132,25 +133,37 @@ func wsInit(s *store.Store, auths []auth.Authenticator, recheck time.Duration, l
 		}
 		ctx = transport.AppendCloseReason(ctx, "your credentials are no longer accepted (expired token, disabled user or revoked key): sign in again and reconnect")
 		ctx, cancel := context.WithCancelCause(ctx)
-		go watch(ctx, cancel, recheck, authenticate)
+		watch(ctx, cancel, recheck, authenticate)
 		return ctx, nil, nil
 	}
 }
 
 // watch checks the credentials every interval until ctx ends, and cancels
-// it when they are refused (an outage is not a refusal).
+// it when they are refused (an outage is not a refusal). It holds no
+// goroutine between checks (a timer re-arms itself): with thousands of
+// subscriptions, a parked goroutine each is a stack each.
 func watch(ctx context.Context, cancel context.CancelCauseFunc, every time.Duration, check func(context.Context) (*cairn.Principal, error)) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
+	var mu sync.Mutex // guards t, which the callback re-arms
+	var t *time.Timer
+	mu.Lock()
+	defer mu.Unlock()
+	t = time.AfterFunc(every, func() {
+		if ctx.Err() != nil {
 			return
-		case <-t.C:
 		}
 		if _, err := check(ctx); err != nil && cairn.ErrorCode(err) != cairn.EINTERNAL {
 			cancel(err)
 			return
 		}
-	}
+		mu.Lock()
+		defer mu.Unlock()
+		if ctx.Err() == nil {
+			t.Reset(every)
+		}
+	})
+	context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		t.Stop()
+	})
 }

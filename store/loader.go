@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/cairn-dev/cairn"
 	"github.com/vikstrous/dataloadgen"
 )
@@ -142,13 +144,26 @@ func loadByID[T, F any](ctx context.Context, l *Loaders, k kind[T, F], id string
 	if l.p == nil {
 		return nil, errNotSignedIn
 	}
+	if single(ctx) {
+		l.s.batch(k.name+".id", 1)
+		m, err := byIDs[T](ctx, l.s.db, []string{id}, k.where(l.p, nil), k.objectView(ctx), k.name)
+		if err != nil {
+			return nil, err
+		}
+		v, ok := m[id]
+		if !ok {
+			return nil, cairn.NotFound(k.name, id)
+		}
+		remember(l, []*T{v})
+		return v, nil
+	}
 	l.mu.Lock()
 	ld, ok := l.byID[k.name].(*dataloadgen.Loader[string, *T])
 	if !ok {
 		where := k.where(l.p, nil)
 		ld = dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string]*T, error) {
 			l.s.batch(k.name+".id", len(ids))
-			m, err := byIDs[T](ctx, l.s.db, ids, where, k.name)
+			m, err := byIDs[T](ctx, l.s.db, ids, where, view{}, k.name) // shared by every field: all columns
 			remember(l, values(m))
 			return m, err
 		}, dataloadgen.WithWait(LoaderWait))
@@ -160,6 +175,19 @@ func loadByID[T, F any](ctx context.Context, l *Loaders, k kind[T, F], id string
 		return nil, cairn.NotFound(k.name, id)
 	}
 	return v, err
+}
+
+// single reports whether ctx is a top-level field returning one object
+// (instance(id:), node(id:)): nothing else of its request waits to share its
+// statement, so it runs at once rather than after LoaderWait. Lists (nodes,
+// _entities) and nested lookups batch.
+func single(ctx context.Context) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Parent == nil || fc.Field.Field == nil || fc.Field.Definition == nil {
+		return false
+	}
+	root := fc.Object == "Query" || fc.Object == "Mutation"
+	return root && fc.Field.Definition.Type.Elem == nil && len(graphql.GetOperationContext(ctx).Operation.SelectionSet) == 1
 }
 
 func values[K comparable, V any](m map[K]V) []V {
@@ -178,7 +206,8 @@ func loadParent[C, P, F any](ctx context.Context, l *Loaders, edge string, child
 		return nil, errNotSignedIn
 	}
 	c := cohortOf(l, childID, child)
-	v, err := l.once(futureKey{edge: edge, c: c}, func() (any, error) {
+	view := pk.objectView(ctx)
+	v, err := l.once(futureKey{edge: edge, c: c, args: fmt.Sprint(view.omit)}, func() (any, error) {
 		rows, ok := c.rows.([]*C)
 		if !ok {
 			rows = []*C{child}
@@ -192,7 +221,7 @@ func loadParent[C, P, F any](ctx context.Context, l *Loaders, edge string, child
 			}
 		}
 		l.s.batch(edge, len(ids))
-		m, err := byIDs[P](ctx, l.s.db, ids, pk.where(l.p, nil), pk.name)
+		m, err := byIDs[P](ctx, l.s.db, ids, pk.where(l.p, nil), view, pk.name)
 		remember(l, values(m))
 		return m, err
 	})
@@ -209,6 +238,7 @@ type connArgs[F any] struct {
 	Page   cairn.PageArgs
 	Filter *F
 	Order  *cairn.Order
+	View   string // two selections that need different columns do not share rows
 }
 
 // loadConn loads the connection of kind k under parent (rows whose parentCol
@@ -218,14 +248,18 @@ func loadConn[T, F any](ctx context.Context, l *Loaders, k kind[T, F], parentCol
 	if l.p == nil {
 		return nil, errNotSignedIn
 	}
-	args, err := json.Marshal(connArgs[F]{Page: page, Filter: f, Order: o})
+	view := k.view(ctx)
+	args, err := json.Marshal(connArgs[F]{Page: page, Filter: f, Order: o, View: fmt.Sprint(view)})
 	if err != nil {
 		return nil, err
 	}
 	c := cohortOf[T](l, parent, nil)
 	v, err := l.once(futureKey{edge: k.name + "." + parentCol, c: c, args: string(args)}, func() (any, error) {
 		l.s.batch(k.name+"."+parentCol, len(c.ids))
-		m, err := listPerParent[T](ctx, l.s.db, parentCol, c.ids, page, o, k.where(l.p, f), k.name+"s")
+		m, err := listPerParent[T](ctx, l.s.db, parentCol, c.ids, page, o, k.where(l.p, f), view, k.name+"s")
+		if view.cols != nil { // partial rows make no cohort
+			return m, err
+		}
 		var all []*T
 		for _, conn := range m {
 			for _, e := range conn.Edges {

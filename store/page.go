@@ -13,6 +13,7 @@ import (
 	"github.com/cairn-dev/cairn"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/schema"
 )
 
 // orderCol is a column a list can be sorted by; the ID breaks ties.
@@ -125,8 +126,33 @@ func (p page) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	return q.OrderExpr("?TableAlias.? "+dir+", ?TableAlias.id "+dir, bun.Ident(p.order.col)).Limit(int64(p.limit + 1))
 }
 
-// connection builds a page of rows fetched with apply.
-func connection[T any](db *bun.DB, p page, rows []*T) *cairn.Connection[T] {
+// view is what a page fetches beyond its rows' plain columns: cursors, and
+// the columns left out (the JSON ones, when the selection reads none).
+type view struct {
+	cursors bool
+	omit    []string
+	// cols, when set, are the only columns the selection reads (besides
+	// the ID, the order column and the parent column, always selected).
+	// Such rows are partial: they are not remembered as a cohort.
+	cols []string
+}
+
+// columns narrows q to what v reads; extra are columns the page itself needs.
+func (v view) columns(q *bun.SelectQuery, extra ...string) *bun.SelectQuery {
+	if v.cols != nil {
+		cols := append(slices.Clone(v.cols), extra...)
+		slices.Sort(cols)
+		return q.Column(slices.Compact(cols)...)
+	}
+	if len(v.omit) > 0 {
+		return q.ExcludeColumn(v.omit...)
+	}
+	return q
+}
+
+// connection builds a page of rows fetched with apply. Without v.cursors the
+// edges carry no cursor (the selection reads none).
+func connection[T any](db *bun.DB, p page, rows []*T, v view) *cairn.Connection[T] {
 	more := len(rows) > p.limit
 	if more {
 		rows = rows[:p.limit]
@@ -134,15 +160,22 @@ func connection[T any](db *bun.DB, p page, rows []*T) *cairn.Connection[T] {
 	if p.backward {
 		slices.Reverse(rows)
 	}
-	table := db.Table(reflect.TypeFor[T]())
-	orderField, idField := table.LookupField(p.order.col), table.LookupField("id")
 	c := &cairn.Connection[T]{Edges: make([]*cairn.Edge[T], len(rows)), PageInfo: &cairn.PageInfo{}}
-	for i, row := range rows {
-		v := reflect.ValueOf(row).Elem()
-		cur := cursor{Value: cursorValue(orderField.Value(v)), ID: idField.Value(v).String()}
-		c.Edges[i] = &cairn.Edge[T]{Cursor: encodeCursor(cur), Node: row}
+	edges := make([]cairn.Edge[T], len(rows)) // one allocation for the page
+	var orderField, idField *schema.Field
+	if v.cursors {
+		table := db.Table(reflect.TypeFor[T]())
+		orderField, idField = table.LookupField(p.order.col), table.LookupField("id")
 	}
-	if len(c.Edges) > 0 {
+	for i, row := range rows {
+		edges[i].Node = row
+		if v.cursors {
+			rv := reflect.ValueOf(row).Elem()
+			edges[i].Cursor = encodeCursor(cursor{Value: cursorValue(orderField.Value(rv)), ID: idField.Value(rv).String()})
+		}
+		c.Edges[i] = &edges[i]
+	}
+	if len(c.Edges) > 0 && v.cursors {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
 		c.PageInfo.EndCursor = &c.Edges[len(c.Edges)-1].Cursor
 	}
@@ -165,16 +198,17 @@ func cursorValue(v reflect.Value) string {
 type filterFunc func(q *bun.SelectQuery) *bun.SelectQuery
 
 // list returns one page of the rows of T that where selects.
-func list[T any](ctx context.Context, db *bun.DB, args cairn.PageArgs, order *cairn.Order, where filterFunc, what string) (*cairn.Connection[T], error) {
+func list[T any](ctx context.Context, db *bun.DB, args cairn.PageArgs, order *cairn.Order, where filterFunc, v view, what string) (*cairn.Connection[T], error) {
 	p, err := newPage(args, order)
 	if err != nil {
 		return nil, err
 	}
 	var rows []*T
-	if err := p.apply(where(db.NewSelect().Model(&rows))).Scan(ctx); err != nil {
+	q := v.columns(where(db.NewSelect().Model(&rows)), "id", p.order.col)
+	if err := p.apply(q).Scan(ctx); err != nil {
 		return nil, interpretError(err, "list "+what)
 	}
-	c := connection(db, p, rows)
+	c := connection(db, p, rows, v)
 	c.Count = func(ctx context.Context) (int, error) {
 		n, err := where(db.NewSelect().Model((*T)(nil))).Count(ctx)
 		return int(n), interpretError(err, "count "+what)
@@ -185,12 +219,13 @@ func list[T any](ctx context.Context, db *bun.DB, args cairn.PageArgs, order *ca
 // listPerParent returns one page of the rows of T for each of the parents, in
 // one statement: a LATERAL join runs the page query once per parent. Their
 // totalCounts, when asked for, cost one more statement for all of them.
-func listPerParent[T any](ctx context.Context, db *bun.DB, parentCol string, parents []string, args cairn.PageArgs, order *cairn.Order, where filterFunc, what string) (map[string]*cairn.Connection[T], error) {
+func listPerParent[T any](ctx context.Context, db *bun.DB, parentCol string, parents []string, args cairn.PageArgs, order *cairn.Order, where filterFunc, v view, what string) (map[string]*cairn.Connection[T], error) {
 	p, err := newPage(args, order)
 	if err != nil {
 		return nil, err
 	}
-	inner := p.apply(where(db.NewSelect().Model((*T)(nil))).Where("?TableAlias.? = parent.id", bun.Ident(parentCol)))
+	inner := v.columns(where(db.NewSelect().Model((*T)(nil))), "id", p.order.col, parentCol)
+	inner = p.apply(inner.Where("?TableAlias.? = parent.id", bun.Ident(parentCol)))
 	var rows []*T
 	err = db.NewRaw("SELECT page.* FROM unnest(?::text[]) AS parent(id) CROSS JOIN LATERAL (?) AS page",
 		pgdialect.Array(parents), inner).Scan(ctx, &rows)
@@ -220,7 +255,7 @@ func listPerParent[T any](ctx context.Context, db *bun.DB, parentCol string, par
 	})
 	out := make(map[string]*cairn.Connection[T], len(parents))
 	for _, parent := range parents {
-		c := connection(db, p, byParent[parent])
+		c := connection(db, p, byParent[parent], v)
 		c.Count = func(context.Context) (int, error) {
 			m, err := counts()
 			return m[parent], err
@@ -230,10 +265,11 @@ func listPerParent[T any](ctx context.Context, db *bun.DB, parentCol string, par
 	return out, nil
 }
 
-// byIDs returns the rows of T with the IDs that where selects, keyed by ID.
-func byIDs[T any](ctx context.Context, db *bun.DB, ids []string, where filterFunc, what string) (map[string]*T, error) {
+// byIDs returns the rows of T with the IDs that where selects, keyed by ID,
+// with the columns v selects.
+func byIDs[T any](ctx context.Context, db *bun.DB, ids []string, where filterFunc, v view, what string) (map[string]*T, error) {
 	var rows []*T
-	if err := where(db.NewSelect().Model(&rows)).Where("?TableAlias.id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
+	if err := v.columns(where(db.NewSelect().Model(&rows)), "id").Where("?TableAlias.id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
 		return nil, interpretError(err, "load "+what)
 	}
 	idField := db.Table(reflect.TypeFor[T]()).LookupField("id")
@@ -242,4 +278,53 @@ func byIDs[T any](ctx context.Context, db *bun.DB, ids []string, where filterFun
 		m[idField.Value(reflect.ValueOf(row).Elem()).String()] = row
 	}
 	return m, nil
+}
+
+// lateralLimit bounds the subtree for which listOwned reads per tenant: past
+// it, one scan in the list's order filtered by the scope is cheaper than a
+// page per tenant.
+const lateralLimit = 64
+
+// listOwned returns one page of the rows of T (subscriptions, instances) that
+// readers' subtrees own (tenantCol) or provide (providerCol). The scope as an
+// OR of two subqueries keeps PostgreSQL off the (tenant, filter, order)
+// indexes: it walks the order index and discards the rows of other tenants,
+// so a first page cost several times a deep one. Here each tenant of the
+// subtree (up to lateralLimit) reads its own page by index range, in either
+// role, and the pages merge: every page costs the same, first or deep.
+func listOwned[T any](ctx context.Context, db *bun.DB, pr *cairn.Principal, args cairn.PageArgs, order *cairn.Order,
+	filter, where filterFunc, v view, what string) (*cairn.Connection[T], error) {
+	p, err := newPage(args, order)
+	if err != nil {
+		return nil, err
+	}
+	readers := ids(pr, cairn.RoleReader)
+	branch := func(col string) *bun.SelectQuery {
+		q := v.columns(filter(db.NewSelect().Model((*T)(nil))), "id", p.order.col)
+		return p.apply(q.Where("?TableAlias.? = t.id", bun.Ident(col)))
+	}
+	fallback := p.apply(v.columns(where(db.NewSelect().Model((*T)(nil))), "id", p.order.col))
+	small := db.NewRaw("(SELECT count(*) FROM tenants WHERE ancestors && ?) <= ?", readers, lateralLimit)
+	dir := "ASC"
+	if p.order.desc != p.backward {
+		dir = "DESC"
+	}
+	var rows []*T
+	err = db.NewRaw(`SELECT DISTINCT ON (u.?0, u.id) u.* FROM (
+	SELECT page.* FROM (SELECT id FROM tenants WHERE ancestors && ?1 AND ?2) AS t CROSS JOIN LATERAL (?3) AS page
+	UNION ALL
+	SELECT page.* FROM (SELECT id FROM tenants WHERE ancestors && ?1 AND ?2) AS t CROSS JOIN LATERAL (?4) AS page
+	UNION ALL
+	SELECT page.* FROM (?5) AS page WHERE NOT ?2
+) AS u ORDER BY u.?0 `+dir+`, u.id `+dir+` LIMIT ?6`,
+		bun.Ident(p.order.col), readers, small, branch("tenant_id"), branch("provider_tenant_id"), fallback, p.limit+1).Scan(ctx, &rows)
+	if err != nil {
+		return nil, interpretError(err, "list "+what)
+	}
+	c := connection(db, p, rows, v)
+	c.Count = func(ctx context.Context) (int, error) {
+		n, err := where(db.NewSelect().Model((*T)(nil))).Count(ctx)
+		return int(n), interpretError(err, "count "+what)
+	}
+	return c, nil
 }

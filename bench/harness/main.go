@@ -105,6 +105,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		}
 	}
 
+	raiseFileLimit() // inherited by cairn serve and cairnbench
 	step("starting cairn serve")
 	srv, err := startCairn(ctx, o.Cairn, url, work)
 	if err != nil {
@@ -136,7 +137,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		rows = append(rows, r)
 		fmt.Fprintln(out, "  "+r.summary())
 	}
-	rep := report{Machine: machine, Dataset: ds.summary, Rows: rows, Options: o, Took: time.Since(ds.began), LoadBefore: loadBefore}
+	live := runLive(ctx, o, work, url, srv, ds, tokens["bob"], step)
+	rep := report{Machine: machine, Dataset: ds.summary, Rows: rows, Live: live, Options: o, Took: time.Since(ds.began), LoadBefore: loadBefore}
 	rep.readExtras()
 	fmt.Fprintln(out)
 	fmt.Fprint(out, rep.table())

@@ -70,6 +70,7 @@ type report struct {
 	Machine machine
 	Dataset datasetSummary
 	Rows    []row
+	Live    []liveRow // workload 5
 	Options options
 	Took    time.Duration
 	// LoadBefore is the 1-minute load average when the run began.
@@ -169,7 +170,7 @@ func (r *report) targets() string {
 			d.gateway.RPS, d.gateway.P50, f.gateway.RPS, f.gateway.P50, 100*ratio,
 			verdict(ratio >= 0.8 && ratio <= 1.2, fmt.Sprintf("%.0f%% apart", 100*abs(1-ratio))))
 	}
-	fmt.Fprintln(&sb, "| 10,000 subscribers on one replica, delivery p99 < 250 ms, < 20 KiB each | not measured | **gap**: the harness does not drive workload 5 (live status) yet; the `instanceStatusChanged` subscription (issue 4) was being built while the harness was written |")
+	sb.WriteString(liveTarget(r.Live))
 	return sb.String()
 }
 
@@ -207,9 +208,10 @@ func (r *report) markdown() string {
 		"3. **page of 100** RUNNING instances, as customer B's admin (100,000 instances in the tenant): the first page, and the page after a cursor " +
 		fmt.Sprintf("%d rows into the list.\n", r.deepCursorPosition()) +
 		"4. **createInstance** as customer A's admin, with `cairn serve`'s lifecycle workers running (its defaults); the rate is of accepted creates, each with its job enqueued.\n" +
-		"5. **live status**: not measured (see the targets).\n\n" +
+		"5. **live status**: customer B's admin holds N graphql-transport-ws subscriptions to `instanceStatusChanged(filter: {tenantId: B})` on the first `cairn serve`; a second `cairn serve` over the same database commits `stopInstance` of one of B's RUNNING instances per round (10 rounds; the change to STOPPING commits in the mutation's transaction, so the job queue, still busy with workload 4's instances of A, does not enter the figure). *Last delivery* is the time from sending that mutation (its response time is given: the commit happens before it) to the moment the last of the N subscribers has the change; *memory per subscriber* is the first server's RSS growth while subscribing, over N.\n\n" +
 		"*SQL/request* gives the count the server reports in `extensions.sqlStatements`, then the statements that reached PostgreSQL when the harness ran the request once in process (this adds the bearer token's principal lookup and, for a mutation, BEGIN and COMMIT). Those captured statements, with their literal values, are the pgbench script: *pgbench* is the rate at which PostgreSQL alone runs one request's worth of SQL at the same number of connections, the ceiling a gateway can approach. pgbench prepares the statements (`-M prepared`, as the server's driver caches prepared statements) unless a literal holds a colon its prepared mode would read as a variable (a time, a mutation's fresh IDs); then it sends text (`-M simple`), paying a parse and plan per statement that the server does not, so that ceiling is low.\n\n")
 	sb.WriteString("## Results\n\n" + r.table() + "\n")
+	sb.WriteString("### 5 live status\n\n" + liveTable(r.Live) + "\n")
 	sb.WriteString("## Targets\n\n" + r.targets() + "\n")
 	if r.profile != "" {
 		sb.WriteString("## CPU profile of the deep read\n\n`go test ./bench -run '^$' -bench DeepRead -cpuprofile` (the real handler in process, over the same data shape); `go tool pprof -top`:\n\n```\n" + r.profile + "```\n\n")

@@ -45,8 +45,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Duration, "d", 10*time.Second, "how long to measure")
 	fs.DurationVar(&cfg.Warmup, "warmup", 2*time.Second, "how long to send requests before measuring")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
+	var lc liveConfig
+	fs.IntVar(&lc.Subscribers, "subscribers", 0, "workload 5: this many graphql-transport-ws subscribers instead of -query")
+	fs.StringVar(&lc.TriggerURL, "trigger-url", "", "workload 5: the replica that commits the status changes (default -url)")
+	fs.StringVar(&lc.TriggerToken, "trigger-token", "", "workload 5: the session token for -trigger-url (default -token)")
+	instances := fs.String("instances", "", "workload 5: RUNNING instances, comma-separated; each round stops the next")
+	fs.StringVar(&lc.Tenant, "tenant", "", "workload 5: the tenant the subscribers watch")
+	fs.IntVar(&lc.PID, "pid", 0, "workload 5: the process ID of the subscribers' server, for its memory")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if lc.Subscribers > 0 {
+		lc.Instances = strings.Split(*instances, ",")
+		lc.URL, lc.Token = cfg.URL, cfg.Token
+		if lc.TriggerURL == "" {
+			lc.TriggerURL = cfg.URL
+		}
+		if lc.TriggerToken == "" {
+			lc.TriggerToken = cfg.Token
+		}
+		res, err := live(ctx, lc)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(stdout).Encode(res)
 	}
 	if *query == "" || cfg.Connections < 1 || cfg.Duration <= 0 {
 		fs.Usage()

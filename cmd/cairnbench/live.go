@@ -1,0 +1,302 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+)
+
+// liveConfig is workload 5: subscribers on one replica, status changes
+// committed through another.
+type liveConfig struct {
+	URL        string // the subscribers' replica
+	TriggerURL string // the replica that commits the changes
+	Token      string
+	// TriggerToken signs the trigger's requests in (replicas with their own
+	// signing keys do not accept each other's tokens); empty means Token.
+	TriggerToken string
+	Subscribers  int
+	Instances    []string // RUNNING instances, one stopped per round
+	Tenant       string   // the tenant the subscribers watch
+	PID          int      // the subscribers' server, for its RSS; 0 skips it
+}
+
+// liveResult is what workload 5 measured. Latencies are in milliseconds,
+// from sending the mutation that commits the change (its response time is
+// MutationMS) to the last subscriber's delivery; Delivery* are over every
+// delivery of every round.
+type liveResult struct {
+	Subscribers   int     `json:"subscribers"`
+	Rounds        int     `json:"rounds"`
+	Missed        int     `json:"missed"` // deliveries that did not arrive within 30 s
+	LastP50       float64 `json:"last_p50_ms"`
+	LastP99       float64 `json:"last_p99_ms"`
+	DeliveryP50   float64 `json:"delivery_p50_ms"`
+	DeliveryP99   float64 `json:"delivery_p99_ms"`
+	MutationMS    float64 `json:"mutation_ms"`
+	RSSBefore     int64   `json:"rss_before_bytes"`
+	RSSAfter      int64   `json:"rss_after_bytes"`
+	BytesPerSub   float64 `json:"bytes_per_subscriber"`
+	SubscribeSecs float64 `json:"subscribe_seconds"`
+	FirstError    string  `json:"first_error,omitempty"`
+}
+
+// raiseFileLimit lifts the soft limit on open files to the hard one: each
+// subscriber is a socket.
+func raiseFileLimit() {
+	var l syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) == nil && l.Cur < l.Max {
+		l.Cur = l.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
+	}
+}
+
+// rss returns the resident set of pid, in bytes.
+func rss(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// subscriber is one graphql-transport-ws connection watching the tenant; it
+// records when each status of the instance first reached it in this round.
+type subscriber struct {
+	conn *websocket.Conn
+	mu   sync.Mutex
+	seen map[string]time.Time
+}
+
+const liveQuery = `subscription($tenant: ID!) { instanceStatusChanged(filter: {tenantId: $tenant}) { instanceId status } }`
+
+func subscribe(ctx context.Context, cfg liveConfig) (*subscriber, error) {
+	conn, _, err := websocket.Dial(ctx, wsURL(cfg.URL), &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		return nil, err
+	}
+	raw := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
+	if err := wsjson.Write(ctx, conn, wsMessage{Type: "connection_init", Payload: raw(map[string]any{"Authorization": "Bearer " + cfg.Token})}); err != nil {
+		return nil, err
+	}
+	for {
+		var m wsMessage
+		if err := wsjson.Read(ctx, conn, &m); err != nil {
+			return nil, err
+		}
+		if m.Type == "connection_ack" {
+			break
+		}
+	}
+	err = wsjson.Write(ctx, conn, wsMessage{ID: "1", Type: "subscribe", Payload: raw(map[string]any{"query": liveQuery, "variables": map[string]any{"tenant": cfg.Tenant}})})
+	return &subscriber{conn: conn, seen: map[string]time.Time{}}, err
+}
+
+type wsMessage struct {
+	ID      string          `json:"id,omitempty"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+func wsURL(endpoint string) string {
+	if rest, ok := strings.CutPrefix(endpoint, "http://"); ok {
+		return "ws://" + rest
+	}
+	if rest, ok := strings.CutPrefix(endpoint, "https://"); ok {
+		return "wss://" + rest
+	}
+	return endpoint
+}
+
+// read records the deliveries of s until its connection ends.
+func (s *subscriber) read(ctx context.Context) {
+	for {
+		var m wsMessage
+		if err := wsjson.Read(ctx, s.conn, &m); err != nil {
+			return
+		}
+		now := time.Now()
+		switch m.Type {
+		case "ping":
+			_ = wsjson.Write(ctx, s.conn, wsMessage{Type: "pong"})
+		case "next":
+			var p struct {
+				Data struct {
+					Change struct {
+						InstanceID string `json:"instanceId"`
+						Status     string `json:"status"`
+					} `json:"instanceStatusChanged"`
+				} `json:"data"`
+			}
+			if json.Unmarshal(m.Payload, &p) == nil {
+				key := p.Data.Change.InstanceID + " " + p.Data.Change.Status
+				s.mu.Lock()
+				if _, ok := s.seen[key]; !ok {
+					s.seen[key] = now
+				}
+				s.mu.Unlock()
+			}
+		}
+	}
+}
+
+// post sends one GraphQL request and decodes its data.
+func post(ctx context.Context, url, token, query string, vars map[string]any, out any) error {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	var r struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
+		return err
+	}
+	if len(r.Errors) > 0 {
+		return fmt.Errorf("%s", r.Errors[0].Message)
+	}
+	return json.Unmarshal(r.Data, out)
+}
+
+func live(ctx context.Context, cfg liveConfig) (*liveResult, error) {
+	raiseFileLimit()
+	res := &liveResult{Subscribers: cfg.Subscribers}
+	if cfg.PID > 0 {
+		res.RSSBefore = rss(cfg.PID)
+	}
+	start := time.Now()
+	subs := make([]*subscriber, cfg.Subscribers)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	var firstErr error
+	for i := range subs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			s, err := subscribe(dctx, cfg)
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = fmt.Errorf("subscriber %d: %w", i, err)
+				}
+				mu.Unlock()
+				return
+			}
+			subs[i] = s
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	defer func() {
+		for _, s := range subs {
+			s.conn.CloseNow()
+		}
+	}()
+	for _, s := range subs {
+		go s.read(ctx)
+	}
+	res.SubscribeSecs = time.Since(start).Seconds()
+	time.Sleep(2 * time.Second) // the server starts each subscription after its subscribe message
+	if cfg.PID > 0 {
+		res.RSSAfter = rss(cfg.PID)
+		res.BytesPerSub = float64(res.RSSAfter-res.RSSBefore) / float64(cfg.Subscribers)
+	}
+	var lasts, all, mutations []float64
+	// Each round stops another RUNNING instance: the mutation commits the
+	// change to STOPPING in its own transaction, whatever the job queue.
+	for _, instance := range cfg.Instances {
+		var d map[string]struct {
+			Instance struct{ Status string } `json:"instance"`
+		}
+		t0 := time.Now()
+		if err := post(ctx, cfg.TriggerURL, cfg.TriggerToken, `mutation($id: ID!) { r: stopInstance(input: {id: $id}) { instance { status } } }`, map[string]any{"id": instance}, &d); err != nil {
+			return nil, fmt.Errorf("stopInstance: %w", err)
+		}
+		mutations = append(mutations, ms(time.Since(t0)))
+		want := instance + " " + d["r"].Instance.Status
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			n := 0
+			for _, s := range subs {
+				s.mu.Lock()
+				if _, ok := s.seen[want]; ok {
+					n++
+				}
+				s.mu.Unlock()
+			}
+			if n == len(subs) || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		var last float64
+		for _, s := range subs {
+			s.mu.Lock()
+			at, ok := s.seen[want]
+			s.mu.Unlock()
+			if !ok {
+				res.Missed++
+				continue
+			}
+			l := ms(at.Sub(t0))
+			all = append(all, l)
+			last = max(last, l)
+		}
+		lasts = append(lasts, last)
+		time.Sleep(200 * time.Millisecond) // let the round's deliveries drain
+	}
+	res.Rounds = len(lasts)
+	res.LastP50, res.LastP99 = quantile(lasts, 0.5), quantile(lasts, 0.99)
+	res.DeliveryP50, res.DeliveryP99 = quantile(all, 0.5), quantile(all, 0.99)
+	res.MutationMS = quantile(mutations, 0.5)
+	return res, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// quantile returns the q-quantile of v (nearest rank).
+func quantile(v []float64, q float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	i := int(q*float64(len(s))+0.5) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}

@@ -1,0 +1,86 @@
+package server
+
+import (
+	"container/list"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cairn-dev/cairn"
+	"github.com/cairn-dev/cairn/auth"
+)
+
+// TestCachedSession checks that remembering verified tokens changes nothing
+// a client can see: a token is accepted until it expires (plus the leeway),
+// a tampered one never, and the principal is looked up on every request.
+func TestCachedSession(t *testing.T) {
+	t.Parallel()
+	key, err := auth.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := auth.NewTokens("http://cairn.test", time.Minute, []auth.Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tokens.Now = func() time.Time { return now }
+	token, exp, err := tokens.Sign("user-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookups := 0
+	a := cachedSession(tokens, func(_ context.Context, id string) (*cairn.Principal, error) {
+		lookups++
+		return &cairn.Principal{UserID: id}, nil
+	})
+	tests := []struct {
+		name  string
+		at    time.Time
+		token string
+		code  string // "" accepts
+	}{
+		{"First", now, token, ""},
+		{"Remembered", now, token, ""},
+		{"WithinLeeway", exp.Add(auth.Leeway - time.Second), token, ""},
+		{"Expired", exp.Add(auth.Leeway + time.Second), token, cairn.EUNAUTHENTICATED},
+		{"Tampered", now, token[:len(token)-2] + "xx", cairn.EUNAUTHENTICATED},
+	}
+	for _, tc := range tests { // in order: the cache carries over
+		now = tc.at
+		p, err := a(context.Background(), tc.token)
+		if got := cairn.ErrorCode(err); err != nil && got != tc.code || err == nil && tc.code != "" {
+			t.Fatalf("%s: err %v, want code %q", tc.name, err, tc.code)
+		}
+		if tc.code == "" && p.UserID != "user-1" {
+			t.Errorf("%s: principal %q, want user-1", tc.name, p.UserID)
+		}
+	}
+	if lookups != 3 {
+		t.Errorf("%d principal lookups for 3 accepted requests", lookups)
+	}
+}
+
+// TestTokenCacheEvicts checks that the cache holds at most max tokens,
+// dropping the least recently used.
+func TestTokenCacheEvicts(t *testing.T) {
+	t.Parallel()
+	c := &tokenCache{max: 2, byKey: map[[32]byte]*list.Element{}, order: list.New()}
+	now := time.Now()
+	later := now.Add(time.Hour)
+	a, b, d := [32]byte{1}, [32]byte{2}, [32]byte{3}
+	c.put(a, "a", later)
+	c.put(b, "b", later)
+	if _, ok := c.get(a, now); !ok { // a is now the most recent
+		t.Fatal("a missing")
+	}
+	c.put(d, "d", later)
+	for key, want := range map[[32]byte]bool{a: true, b: false, d: true} {
+		if _, ok := c.get(key, now); ok != want {
+			t.Errorf("key %d cached %v, want %v", key[0], ok, want)
+		}
+	}
+	if _, ok := c.get(a, later); ok {
+		t.Error("an entry outlived its expiry")
+	}
+}
