@@ -35,16 +35,16 @@ type Main struct {
 	// Addr is the address the server listens on, once Start returned.
 	Addr string
 
-	log   *slog.Logger
-	tel   *telemetry.Telemetry
+	log *slog.Logger
+	tel *telemetry.Telemetry
 
 	// shutdown is closed when Close begins: open subscriptions end.
 	shutdown chan struct{}
-	pg    *pglaunch.Server
-	store *store.Store
-	http  *http.Server
-	done  chan error
-	live  live // the event bus and the lifecycle engine (lifecycle.go)
+	pg       *pglaunch.Server
+	store    *store.Store
+	http     *http.Server
+	done     chan error
+	live     live // the event bus and the lifecycle engine (lifecycle.go)
 }
 
 // NewMain returns a Main that reads the process's environment and writes to
