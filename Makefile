@@ -7,7 +7,8 @@ PKGS = ./...
 .PHONY: run build test unit lint generate check-generated bench clean deps test-deps
 
 run: deps
-	$(GO) run ./cmd/cairn serve
+	$(GO) build -o bin/cairn ./cmd/cairn
+	exec bin/cairn serve
 
 build:
 	$(GO) build -o bin/ ./cmd/...
