@@ -129,7 +129,7 @@ func (s *Store) changeAPIKey(ctx context.Context, id string, expected *int, acti
 	}
 	var out *cairn.APIKey
 	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		k, err := lockForWrite(ctx, tx, p, apiKeys, id, expected, func(r *cairn.APIKey) int { return r.Version })
+		k, err := lockForWrite(ctx, tx, p, apiKeys, id, expected)
 		if err != nil {
 			return err
 		}

@@ -83,7 +83,7 @@ func (s *Store) UpdateService(ctx context.Context, in cairn.UpdateServiceInput) 
 	var row *cairn.Service
 	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		row, err = lockForWrite(ctx, tx, p, services, in.ID, in.ExpectedVersion, func(r *cairn.Service) int { return r.Version })
+		row, err = lockForWrite(ctx, tx, p, services, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
 		}
@@ -117,7 +117,7 @@ func (s *Store) DeleteService(ctx context.Context, in cairn.DeleteInput) error {
 		return err
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		row, err := lockForWrite(ctx, tx, p, services, in.ID, in.ExpectedVersion, func(r *cairn.Service) int { return r.Version })
+		row, err := lockForWrite(ctx, tx, p, services, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
 		}
@@ -211,7 +211,7 @@ func (s *Store) UpdateServiceEnvironment(ctx context.Context, in cairn.UpdateSer
 	var row *cairn.ServiceEnvironment
 	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		row, err = lockForWrite(ctx, tx, p, environments, in.ID, in.ExpectedVersion, func(r *cairn.ServiceEnvironment) int { return r.Version })
+		row, err = lockForWrite(ctx, tx, p, environments, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
 		}
@@ -244,7 +244,7 @@ func (s *Store) DeleteServiceEnvironment(ctx context.Context, in cairn.DeleteInp
 		return err
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		row, err := lockForWrite(ctx, tx, p, environments, in.ID, in.ExpectedVersion, func(r *cairn.ServiceEnvironment) int { return r.Version })
+		row, err := lockForWrite(ctx, tx, p, environments, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
 		}
@@ -313,7 +313,7 @@ func (s *Store) UpdateServiceModel(ctx context.Context, in cairn.UpdateServiceMo
 	var row *cairn.ServiceModel
 	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		row, err = lockForWrite(ctx, tx, p, models, in.ID, in.ExpectedVersion, func(r *cairn.ServiceModel) int { return r.Version })
+		row, err = lockForWrite(ctx, tx, p, models, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
 		}
@@ -344,7 +344,7 @@ func (s *Store) DeleteServiceModel(ctx context.Context, in cairn.DeleteInput) er
 		return err
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		row, err := lockForWrite(ctx, tx, p, models, in.ID, in.ExpectedVersion, func(r *cairn.ServiceModel) int { return r.Version })
+		row, err := lockForWrite(ctx, tx, p, models, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
 		}

@@ -92,7 +92,7 @@ func (s *Store) UpdateProductTier(ctx context.Context, in cairn.UpdateProductTie
 	var row *cairn.ProductTier
 	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		row, err = lockForWrite(ctx, tx, p, tiers, in.ID, in.ExpectedVersion, func(r *cairn.ProductTier) int { return r.Version })
+		row, err = lockForWrite(ctx, tx, p, tiers, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
 		}
@@ -139,7 +139,7 @@ func (s *Store) DeleteProductTier(ctx context.Context, in cairn.DeleteInput) err
 		return err
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		row, err := lockForWrite(ctx, tx, p, tiers, in.ID, in.ExpectedVersion, func(r *cairn.ProductTier) int { return r.Version })
+		row, err := lockForWrite(ctx, tx, p, tiers, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
 		}
@@ -241,7 +241,7 @@ func (s *Store) UpdateResource(ctx context.Context, in cairn.UpdateResourceInput
 	var row *cairn.Resource
 	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		row, err = lockForWrite(ctx, tx, p, resources, in.ID, in.ExpectedVersion, func(r *cairn.Resource) int { return r.Version })
+		row, err = lockForWrite(ctx, tx, p, resources, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
 		}
@@ -287,7 +287,7 @@ func (s *Store) DeleteResource(ctx context.Context, in cairn.DeleteInput) error 
 		return err
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		row, err := lockForWrite(ctx, tx, p, resources, in.ID, in.ExpectedVersion, func(r *cairn.Resource) int { return r.Version })
+		row, err := lockForWrite(ctx, tx, p, resources, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
 		}

@@ -125,7 +125,7 @@ func (s *Store) UpdateIdentityProvider(ctx context.Context, in cairn.UpdateIdent
 	}
 	var out *cairn.IdentityProvider
 	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		idp, err := lockForWrite(ctx, tx, p, identityProviders, in.ID, in.ExpectedVersion, func(r *cairn.IdentityProvider) int { return r.Version })
+		idp, err := lockForWrite(ctx, tx, p, identityProviders, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
 		}
@@ -203,7 +203,7 @@ func (s *Store) DeleteIdentityProvider(ctx context.Context, in cairn.DeleteInput
 		return err
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		idp, err := lockForWrite(ctx, tx, p, identityProviders, in.ID, in.ExpectedVersion, func(r *cairn.IdentityProvider) int { return r.Version })
+		idp, err := lockForWrite(ctx, tx, p, identityProviders, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
 		}

@@ -46,7 +46,7 @@ func (s *Store) SetUserPassword(ctx context.Context, userID, passwordHash string
 	}
 	var u *cairn.User
 	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		row, err := lockForWrite(ctx, tx, p, users, userID, nil, func(r *cairn.User) int { return r.Version })
+		row, err := lockForWrite(ctx, tx, p, users, userID, nil)
 		if err != nil {
 			return err
 		}

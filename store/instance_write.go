@@ -93,7 +93,7 @@ func (s *Store) DeleteServiceSubscription(ctx context.Context, in cairn.DeleteIn
 		return err
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		sub, err := lockForWrite(ctx, tx, p, subscriptions, in.ID, in.ExpectedVersion, func(r *cairn.ServiceSubscription) int { return r.Version })
+		sub, err := lockForWrite(ctx, tx, p, subscriptions, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
 		}
@@ -174,7 +174,7 @@ func (s *Store) createInstance(ctx context.Context, tx bun.IDB, p *cairn.Princip
 	}
 	// The lock on the subscription row serialises the creates of one
 	// subscription, so that two cannot pass the tier's limit together.
-	sub, err := lockForWrite(ctx, tx, p, subscriptions, in.SubscriptionID, nil, func(r *cairn.ServiceSubscription) int { return r.Version })
+	sub, err := lockForWrite(ctx, tx, p, subscriptions, in.SubscriptionID, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +277,7 @@ func (s *Store) DeleteInstance(ctx context.Context, in cairn.DeleteInput) error 
 		return err
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		inst, err := lockForWrite(ctx, tx, p, instances, in.ID, in.ExpectedVersion, func(r *cairn.ResourceInstance) int { return r.Version })
+		inst, err := lockForWrite(ctx, tx, p, instances, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
 		}

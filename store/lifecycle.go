@@ -101,7 +101,7 @@ func (s *Store) act(ctx context.Context, action cairn.InstanceAction, call actio
 }
 
 func (s *Store) instanceAction(ctx context.Context, tx bun.Tx, p *cairn.Principal, action cairn.InstanceAction, call actionCall) (*cairn.ResourceInstance, *cairn.Operation, error) {
-	inst, err := lockForWrite(ctx, tx, p, instances, call.id, call.expected, func(r *cairn.ResourceInstance) int { return r.Version })
+	inst, err := lockForWrite(ctx, tx, p, instances, call.id, call.expected)
 	if err != nil {
 		return nil, nil, err
 	}

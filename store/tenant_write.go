@@ -84,7 +84,7 @@ func (s *Store) UpdateTenant(ctx context.Context, in cairn.UpdateTenantInput) (*
 	}
 	var t *cairn.Tenant
 	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		row, err := lockForWrite(ctx, tx, p, tenants, in.ID, in.ExpectedVersion, func(r *cairn.Tenant) int { return r.Version })
+		row, err := lockForWrite(ctx, tx, p, tenants, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
 		}
@@ -128,7 +128,7 @@ func (s *Store) DeleteTenant(ctx context.Context, in cairn.DeleteInput) error {
 		return err
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		row, err := lockForWrite(ctx, tx, p, tenants, in.ID, in.ExpectedVersion, func(r *cairn.Tenant) int { return r.Version })
+		row, err := lockForWrite(ctx, tx, p, tenants, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
 		}

@@ -86,7 +86,7 @@ func (s *Store) UpdateUser(ctx context.Context, in cairn.UpdateUserInput) (*cair
 	}
 	var u *cairn.User
 	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		row, err := lockForWrite(ctx, tx, p, users, in.ID, in.ExpectedVersion, func(r *cairn.User) int { return r.Version })
+		row, err := lockForWrite(ctx, tx, p, users, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
 		}
@@ -127,7 +127,7 @@ func (s *Store) DeleteUser(ctx context.Context, in cairn.DeleteInput) error {
 		return err
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		row, err := lockForWrite(ctx, tx, p, users, in.ID, in.ExpectedVersion, func(r *cairn.User) int { return r.Version })
+		row, err := lockForWrite(ctx, tx, p, users, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
 		}
@@ -204,7 +204,7 @@ func (s *Store) DeleteRoleBinding(ctx context.Context, in cairn.DeleteInput) err
 		if _, err := tx.NewSelect().TableExpr("tenants").Column("id").Where("id = ?", rb.TenantID).For("NO KEY UPDATE").Exec(ctx); err != nil {
 			return interpretError(err, "lock tenant "+quote(rb.TenantID))
 		}
-		rb, err = lockForWrite(ctx, tx, p, roleBindings, in.ID, nil, func(*cairn.RoleBinding) int { return 0 })
+		rb, err = lockForWrite(ctx, tx, p, roleBindings, in.ID, nil)
 		if err != nil {
 			return err
 		}

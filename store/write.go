@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -19,14 +20,18 @@ func principal(ctx context.Context) (*cairn.Principal, error) {
 // scope and locks its row for the rest of tx. Returns NOT_FOUND when it does
 // not exist or is outside the scope, and CONFLICT when expected is set and is
 // not the object's version.
-func lockForWrite[T, F any](ctx context.Context, tx bun.IDB, p *cairn.Principal, k kind[T, F], id string, expected *int, version func(*T) int) (*T, error) {
+func lockForWrite[T, F any](ctx context.Context, tx bun.IDB, p *cairn.Principal, k kind[T, F], id string, expected *int) (*T, error) {
 	row := new(T)
 	err := k.scope(tx.NewSelect().Model(row), p).Where("?TableAlias.id = ?", id).For("UPDATE").Scan(ctx)
 	if err != nil {
 		return nil, interpretError(err, k.name+" "+quote(id))
 	}
-	if expected != nil && version(row) != *expected {
-		return nil, cairn.Errorf(cairn.ECONFLICT, "%s %s is at version %d, not the expectedVersion %d: someone changed it since you read it; read it again and retry", k.name, id, version(row), *expected)
+	if expected != nil {
+		if f := tx.NewSelect().DB().Table(reflect.TypeFor[T]()).LookupField("version"); f != nil {
+			if v := int(f.Value(reflect.ValueOf(row).Elem()).Int()); v != *expected {
+				return nil, cairn.Errorf(cairn.ECONFLICT, "%s %s is at version %d, not the expectedVersion %d: someone changed it since you read it; read it again and retry", k.name, id, v, *expected)
+			}
+		}
 	}
 	return row, nil
 }
