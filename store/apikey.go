@@ -139,9 +139,7 @@ func (s *Store) changeAPIKey(ctx context.Context, id string, expected *int, acti
 		if err := change(k); err != nil {
 			return err
 		}
-		k.Version++
-		k.UpdatedAt = s.Now()
-		_, err = tx.NewUpdate().Model(k).WherePK().Exec(ctx)
+		err = saveVersioned(ctx, tx, k, s.Now())
 		out = k
 		return interpretError(err, "update API key "+quote(k.ID))
 	})

@@ -95,9 +95,7 @@ func (s *Store) UpdateService(ctx context.Context, in cairn.UpdateServiceInput) 
 		if in.ServiceLogoURL != nil {
 			row.ServiceLogoURL = logo
 		}
-		row.Version++
-		row.UpdatedAt = s.Now()
-		_, err = tx.NewUpdate().Model(row).WherePK().Exec(ctx)
+		err = saveVersioned(ctx, tx, row, s.Now())
 		return interpretError(err, "update service "+quote(row.ID))
 	})
 	if err != nil {
@@ -222,9 +220,7 @@ func (s *Store) UpdateServiceEnvironment(ctx context.Context, in cairn.UpdateSer
 		setCatalogField(&row.Description, in.Description)
 		setCatalogField(&row.Visibility, in.Visibility)
 		setCatalogField(&row.AutoApproveSubscription, in.AutoApproveSubscription)
-		row.Version++
-		row.UpdatedAt = s.Now()
-		_, err = tx.NewUpdate().Model(row).WherePK().Exec(ctx)
+		err = saveVersioned(ctx, tx, row, s.Now())
 		return interpretError(err, "update environment "+quote(row.ID))
 	})
 	if err != nil {
@@ -322,9 +318,7 @@ func (s *Store) UpdateServiceModel(ctx context.Context, in cairn.UpdateServiceMo
 		}
 		setCatalogField(&row.Name, in.Name)
 		setCatalogField(&row.Description, in.Description)
-		row.Version++
-		row.UpdatedAt = s.Now()
-		_, err = tx.NewUpdate().Model(row).WherePK().Exec(ctx)
+		err = saveVersioned(ctx, tx, row, s.Now())
 		return interpretError(err, "update service model "+quote(row.ID))
 	})
 	if err != nil {

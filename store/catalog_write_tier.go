@@ -118,9 +118,7 @@ func (s *Store) UpdateProductTier(ctx context.Context, in cairn.UpdateProductTie
 		if in.Features != nil {
 			row.Features = in.Features
 		}
-		row.Version++
-		row.UpdatedAt = s.Now()
-		_, err = tx.NewUpdate().Model(row).WherePK().Exec(ctx)
+		err = saveVersioned(ctx, tx, row, s.Now())
 		return interpretError(err, "update product tier "+quote(row.ID))
 	})
 	if err != nil {
@@ -266,9 +264,7 @@ func (s *Store) UpdateResource(ctx context.Context, in cairn.UpdateResourceInput
 		if outputs != nil {
 			row.OutputParameters = outputs
 		}
-		row.Version++
-		row.UpdatedAt = s.Now()
-		_, err = tx.NewUpdate().Model(row).WherePK().Exec(ctx)
+		err = saveVersioned(ctx, tx, row, s.Now())
 		return interpretError(err, "update resource "+quote(row.ID))
 	})
 	if err != nil {

@@ -100,9 +100,7 @@ func (s *Store) UpdateTenant(ctx context.Context, in cairn.UpdateTenantInput) (*
 		if in.State != nil {
 			row.State = *in.State
 		}
-		row.Version++
-		row.UpdatedAt = s.Now()
-		if _, err := tx.NewUpdate().Model(row).WherePK().Exec(ctx); err != nil {
+		if err := saveVersioned(ctx, tx, row, s.Now()); err != nil {
 			return interpretError(err, "update tenant "+quote(row.ID))
 		}
 		t = row

@@ -102,9 +102,7 @@ func (s *Store) UpdateUser(ctx context.Context, in cairn.UpdateUserInput) (*cair
 		if in.Disabled != nil {
 			row.Disabled = *in.Disabled
 		}
-		row.Version++
-		row.UpdatedAt = s.Now()
-		if _, err := tx.NewUpdate().Model(row).WherePK().Exec(ctx); err != nil {
+		if err := saveVersioned(ctx, tx, row, s.Now()); err != nil {
 			return interpretError(err, "update user "+quote(row.ID))
 		}
 		u = row

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/cairn-dev/cairn"
 	"github.com/uptrace/bun"
@@ -77,4 +78,16 @@ func nonEmpty(s, field string) error {
 		return cairn.FieldError(field, "%s must not be empty", field[strings.LastIndexByte(field, '.')+1:])
 	}
 	return nil
+}
+
+// saveVersioned writes row back with its version bumped and updated_at set
+// to now: the end of every update of a versioned object.
+func saveVersioned[T any](ctx context.Context, tx bun.IDB, row *T, now time.Time) error {
+	v := reflect.ValueOf(row).Elem()
+	table := tx.NewSelect().DB().Table(reflect.TypeFor[T]())
+	version := table.LookupField("version").Value(v)
+	version.SetInt(version.Int() + 1)
+	table.LookupField("updated_at").Value(v).Set(reflect.ValueOf(now))
+	_, err := tx.NewUpdate().Model(row).WherePK().Exec(ctx)
+	return err
 }
