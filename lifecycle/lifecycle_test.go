@@ -3,6 +3,7 @@ package lifecycle_test
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -511,5 +512,38 @@ func TestSnapshots(t *testing.T) {
 	}
 	if tr := strings.Join(e.transitions(inst.ID)[2:], " "); tr != "RUNNING→SNAPSHOTTING SNAPSHOTTING→RUNNING RUNNING→UPDATING UPDATING→RUNNING RUNNING→RESTORING RESTORING→RUNNING" {
 		t.Errorf("transitions %s", tr)
+	}
+}
+
+// TestExpireIdempotencyKeys: the engine's leader deletes the keys past their
+// TTL when it starts, and leaves the others.
+func TestExpireIdempotencyKeys(t *testing.T) {
+	t.Parallel()
+	e := setup(t, time.Millisecond)
+	ctx := context.Background()
+	for _, key := range []string{"old", "fresh"} {
+		e.create(&key)
+	}
+	if _, err := e.s.DB().ExecContext(ctx, "UPDATE idempotency_keys SET created_at = created_at - make_interval(secs => ?) WHERE key = 'old'",
+		(store.DefaultIdempotencyTTL + time.Minute).Seconds()); err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	keys := func() []string {
+		var keys []string
+		if err := e.s.DB().NewSelect().Table("idempotency_keys").Column("key").Order("key").Scan(ctx, &keys); err != nil {
+			t.Fatal(err)
+		}
+		return keys
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for slices.Contains(keys(), "old") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the expired key is still there after 10s: %v", keys())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := keys(); !slices.Equal(got, []string{"fresh"}) {
+		t.Errorf("keys = %v, want [fresh]", got)
 	}
 }

@@ -68,6 +68,9 @@ func New(cfg Config) (*Engine, error) {
 	if err := river.AddWorkerSafely(workers, &worker{store: cfg.Store, prov: cfg.Provisioner, retry: cfg.RetryDelay, log: cfg.Logger, tracer: cfg.Tracer, onJob: cfg.OnJob}); err != nil {
 		return nil, err
 	}
+	if err := river.AddWorkerSafely(workers, &expireWorker{store: cfg.Store, log: cfg.Logger}); err != nil {
+		return nil, err
+	}
 	driver := riverdatabasesql.New(cfg.Store.SQLDB())
 	if cfg.Listener != nil {
 		driver = riverdatabasesql.NewWithPgxListener(cfg.Store.SQLDB(), cfg.Listener)
@@ -76,6 +79,7 @@ func New(cfg Config) (*Engine, error) {
 	client, err := river.NewClient(driver, &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,
+		PeriodicJobs:         periodicJobs(),
 		FetchPollInterval:    cfg.PollInterval,
 		FetchCooldown:        cooldown,
 		JobTimeout:           cfg.JobTimeout,

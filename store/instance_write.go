@@ -144,7 +144,7 @@ func (s *Store) CreateInstance(ctx context.Context, in cairn.CreateInstanceInput
 			inst = created
 			return err
 		}
-		idem, err := beginInstanceIdempotency(ctx, tx, p, in)
+		idem, err := beginInstanceIdempotency(ctx, tx, p, in, s.Now().Add(-s.IdempotencyTTL()))
 		if err != nil {
 			return err
 		}
@@ -325,61 +325,38 @@ func instancesNoun(n int) string {
 // instanceIdempotency is an idempotency key of createInstance, held (by a
 // transaction-scoped advisory lock) for the rest of the transaction.
 type instanceIdempotency struct {
-	principalID, key, hash string
-	done                   *cairn.ResourceInstance // the first call's instance, if any
+	owner, key, hash string
+	done             *cairn.ResourceInstance // the first call's instance, if any
 }
 
-// instanceIdemLockClass is the first key of the advisory locks taken on
-// idempotency keys (the two-key lock space, apart from one-key locks).
-const instanceIdemLockClass = 0x1de7
-
 // beginInstanceIdempotency takes the lock of in's idempotency key and looks
-// the key up. done is set when the key was used before with the same input.
-// Returns CONFLICT when it was used with another input or operation, and
-// NOT_FOUND when its instance no longer exists.
-func beginInstanceIdempotency(ctx context.Context, tx bun.IDB, p *cairn.Principal, in cairn.CreateInstanceInput) (*instanceIdempotency, error) {
+// up what it recorded since since. done is set when the key was used before
+// with the same input. Returns CONFLICT when it was used with another input
+// or operation, and NOT_FOUND when its instance no longer exists.
+func beginInstanceIdempotency(ctx context.Context, tx bun.IDB, p *cairn.Principal, in cairn.CreateInstanceInput, since time.Time) (*instanceIdempotency, error) {
 	key := *in.IdempotencyKey
-	if strings.TrimSpace(key) == "" {
-		return nil, cairn.FieldError("input.idempotencyKey", "idempotencyKey must not be blank; leave it out or pass a unique string")
-	}
-	principalID := p.UserID
-	if principalID == "" {
-		principalID = p.APIKeyID
-	}
-	if principalID == "" {
-		return nil, cairn.FieldError("input.idempotencyKey", "an idempotency key needs a signed-in user or an API key to belong to; leave it out")
+	owner, err := keyOwner(p, key)
+	if err != nil {
+		return nil, err
 	}
 	hash, err := instanceInputHash(in)
 	if err != nil {
 		return nil, err
 	}
-	i := &instanceIdempotency{principalID: principalID, key: key, hash: hash}
-	// Concurrent calls with the same key wait here until the first commits
-	// or rolls back, then see its row.
-	if _, err := tx.NewRaw("SELECT pg_advisory_xact_lock(?, hashtext(?))", instanceIdemLockClass, principalID+" "+key).Exec(ctx); err != nil {
-		return nil, interpretError(err, "lock idempotency key")
+	i := &instanceIdempotency{owner: owner, key: key, hash: hash}
+	used, err := lockKey(ctx, tx, owner, key, since)
+	if err != nil || used == nil {
+		return i, err
 	}
-	var row struct {
-		Operation string `bun:"operation"`
-		InputHash string `bun:"input_hash"`
-		ResultID  string `bun:"result_id"`
-	}
-	err = tx.NewSelect().Table("idempotency_keys").Column("operation", "input_hash", "result_id").
-		Where("principal_id = ? AND key = ?", principalID, key).Scan(ctx, &row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return i, nil
-	} else if err != nil {
-		return nil, interpretError(err, "read idempotency key")
-	}
-	if row.Operation != opCreateInstance || row.InputHash != hash {
-		return nil, cairn.Errorf(cairn.ECONFLICT, "idempotency key %q was used with a different input (by %s); retry with the same input or use a new key", key, row.Operation)
+	if used.Operation != opCreateInstance || used.InputHash != hash {
+		return nil, cairn.Errorf(cairn.ECONFLICT, "idempotency key %q was used with a different input (by %s); retry with the same input or use a new key", key, used.Operation)
 	}
 	var inst cairn.ResourceInstance
-	err = instances.scope(tx.NewSelect().Model(&inst), p).Where("?TableAlias.id = ?", row.ResultID).Scan(ctx)
+	err = instances.scope(tx.NewSelect().Model(&inst), p).Where("?TableAlias.id = ?", used.ResultID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, cairn.Errorf(cairn.ENOTFOUND, "idempotency key %q created instance %s, which no longer exists; use a new key to create another", key, row.ResultID)
+		return nil, cairn.Errorf(cairn.ENOTFOUND, "idempotency key %q created instance %s, which no longer exists; use a new key to create another", key, used.ResultID)
 	} else if err != nil {
-		return nil, interpretError(err, "read instance "+quote(row.ResultID))
+		return nil, interpretError(err, "read instance "+quote(used.ResultID))
 	}
 	i.done = &inst
 	return i, nil
@@ -387,9 +364,7 @@ func beginInstanceIdempotency(ctx context.Context, tx bun.IDB, p *cairn.Principa
 
 // finish records that the key created the instance id.
 func (i *instanceIdempotency) finish(ctx context.Context, tx bun.IDB, id string, now time.Time) error {
-	_, err := tx.NewRaw("INSERT INTO idempotency_keys (principal_id, key, operation, input_hash, result_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-		i.principalID, i.key, opCreateInstance, i.hash, id, now).Exec(ctx)
-	return interpretError(err, "idempotency key "+quote(i.key))
+	return recordKey(ctx, tx, i.owner, i.key, usedKey{Operation: opCreateInstance, InputHash: i.hash, ResultID: id}, now)
 }
 
 // instanceInputHash is the hex SHA-256 of the canonical JSON of in without

@@ -527,6 +527,59 @@ func TestCreateInstanceIdempotency(t *testing.T) {
 		_, err = s.CreateInstance(alice, in)
 		iwCheck(t, err, cairn.ENOTFOUND, "", "no longer exists; use a new key")
 	})
+	// age moves a key's record back past the TTL.
+	age := func(t *testing.T, key string) {
+		t.Helper()
+		if _, err := s.DB().ExecContext(context.Background(), "UPDATE idempotency_keys SET created_at = created_at - make_interval(secs => ?) WHERE principal_id = ? AND key = ?",
+			(store.DefaultIdempotencyTTL + time.Minute).Seconds(), d.Alice, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("ExpiredKeyRunsAnew", func(t *testing.T) {
+		t.Parallel()
+		in := setup(t)
+		in.IdempotencyKey = iwPtr("retry-6")
+		first, err := s.CreateInstance(alice, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		age(t, "retry-6")
+		// Past the TTL the key is free, even with another input.
+		in.Region = "eu-west-1"
+		second, err := s.CreateInstance(alice, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if second.ID == first.ID || instancesOf(t, in.SubscriptionID) != 2 {
+			t.Errorf("retry after the TTL gave %s (first %s), want a new instance", second.ID, first.ID)
+		}
+		if n := iwCount(t, s, "SELECT count(*) FROM idempotency_keys WHERE principal_id = ? AND key = 'retry-6' AND result_id = ?", d.Alice, second.ID); n != 1 {
+			t.Errorf("the key records the new instance %d times, want 1", n)
+		}
+		// And within the TTL it holds again.
+		again, err := s.CreateInstance(alice, in)
+		if err != nil || again.ID != second.ID {
+			t.Errorf("retry = %v, %v; want %s", again, err, second.ID)
+		}
+	})
+	t.Run("ExpireDeletesOnlyOldKeys", func(t *testing.T) {
+		t.Parallel()
+		in := setup(t)
+		for _, key := range []string{"retry-7", "retry-8"} {
+			in.IdempotencyKey = iwPtr(key)
+			if _, err := s.CreateInstance(alice, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		age(t, "retry-7")
+		n, err := s.ExpireIdempotencyKeys(context.Background())
+		if err != nil || n < 1 {
+			t.Fatalf("ExpireIdempotencyKeys = %d, %v; want at least the aged key", n, err)
+		}
+		if n := iwCount(t, s, "SELECT count(*) FROM idempotency_keys WHERE principal_id = ? AND key IN ('retry-7', 'retry-8')", d.Alice); n != 1 {
+			t.Errorf("keys left = %d, want only the fresh one", n)
+		}
+	})
 	t.Run("ConcurrentRetriesMakeOne", func(t *testing.T) {
 		t.Parallel()
 		in := setup(t)

@@ -77,7 +77,7 @@ func (s *Store) act(ctx context.Context, action cairn.InstanceAction, call actio
 	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var idem *actionIdempotency
 		if call.key != nil {
-			idem, err = beginActionIdempotency(ctx, tx, p, action, call)
+			idem, err = beginActionIdempotency(ctx, tx, p, action, call, s.Now().Add(-s.IdempotencyTTL()))
 			if err != nil {
 				return err
 			}
@@ -90,9 +90,8 @@ func (s *Store) act(ctx context.Context, action cairn.InstanceAction, call actio
 		if err != nil || idem == nil {
 			return err
 		}
-		_, err = tx.NewRaw("INSERT INTO idempotency_keys (principal_id, key, operation, input_hash, result_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-			idem.principalID, idem.key, idem.operation, idem.hash, op.ID, s.Now()).Exec(ctx)
-		return interpretError(err, "idempotency key "+quote(idem.key))
+		idem.used.ResultID = op.ID
+		return recordKey(ctx, tx, idem.owner, idem.key, idem.used, s.Now())
 	})
 	if err != nil {
 		return nil, nil, err
@@ -172,49 +171,34 @@ func (s *Store) replayAction(ctx context.Context, tx bun.IDB, p *cairn.Principal
 // actionIdempotency is the idempotency key of an instance action, locked for
 // the rest of the transaction; opID is the first call's operation, if any.
 type actionIdempotency struct {
-	principalID, key, operation, hash string
-	opID                              string
+	owner, key string
+	used       usedKey // the operation and hash of this call
+	opID       string
 }
 
-// beginActionIdempotency locks in's key and looks it up. Returns CONFLICT
-// when the key was used with another action or instance (or by a create),
-// and BAD_USER_INPUT for a blank key or a caller a key cannot belong to.
-func beginActionIdempotency(ctx context.Context, tx bun.IDB, p *cairn.Principal, action cairn.InstanceAction, call actionCall) (*actionIdempotency, error) {
+// beginActionIdempotency locks in's key and looks up what it recorded since
+// since. Returns CONFLICT when the key was used with another action or
+// instance (or by a create), and BAD_USER_INPUT for a blank key or a caller
+// a key cannot belong to.
+func beginActionIdempotency(ctx context.Context, tx bun.IDB, p *cairn.Principal, action cairn.InstanceAction, call actionCall, since time.Time) (*actionIdempotency, error) {
 	key := *call.key
-	if strings.TrimSpace(key) == "" {
-		return nil, cairn.FieldError("input.idempotencyKey", "idempotencyKey must not be blank; leave it out or pass a unique string")
-	}
-	principalID := p.UserID
-	if principalID == "" {
-		principalID = p.APIKeyID
-	}
-	if principalID == "" {
-		return nil, cairn.FieldError("input.idempotencyKey", "an idempotency key needs a signed-in user or an API key to belong to; leave it out")
+	owner, err := keyOwner(p, key)
+	if err != nil {
+		return nil, err
 	}
 	input, err := json.Marshal(call.input) // maps marshal with sorted keys
 	if err != nil {
 		return nil, cairn.FieldError("input", "the input must hold only JSON values")
 	}
 	sum := sha256.Sum256([]byte(string(action) + "\x00" + call.id + "\x00" + string(input)))
-	i := &actionIdempotency{principalID: principalID, key: key, operation: strings.ToLower(string(action)) + "Instance", hash: hex.EncodeToString(sum[:])}
-	if _, err := tx.NewRaw("SELECT pg_advisory_xact_lock(?, hashtext(?))", instanceIdemLockClass, principalID+" "+key).Exec(ctx); err != nil {
-		return nil, interpretError(err, "lock idempotency key")
+	i := &actionIdempotency{owner: owner, key: key, used: usedKey{Operation: strings.ToLower(string(action)) + "Instance", InputHash: hex.EncodeToString(sum[:])}}
+	used, err := lockKey(ctx, tx, owner, key, since)
+	if err != nil || used == nil {
+		return i, err
 	}
-	var row struct {
-		Operation string `bun:"operation"`
-		InputHash string `bun:"input_hash"`
-		ResultID  string `bun:"result_id"`
+	if used.Operation != i.used.Operation || used.InputHash != i.used.InputHash {
+		return nil, cairn.Errorf(cairn.ECONFLICT, "idempotency key %q was used with a different input (by %s); retry with the same input or use a new key", key, used.Operation)
 	}
-	err = tx.NewSelect().Table("idempotency_keys").Column("operation", "input_hash", "result_id").
-		Where("principal_id = ? AND key = ?", principalID, key).Scan(ctx, &row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return i, nil
-	} else if err != nil {
-		return nil, interpretError(err, "read idempotency key")
-	}
-	if row.Operation != i.operation || row.InputHash != i.hash {
-		return nil, cairn.Errorf(cairn.ECONFLICT, "idempotency key %q was used with a different input (by %s); retry with the same input or use a new key", key, row.Operation)
-	}
-	i.opID = row.ResultID
+	i.opID = used.ResultID
 	return i, nil
 }

@@ -47,7 +47,8 @@ type jobs struct {
 	client *river.Client[*sql.Tx]
 	err    error
 
-	grace atomic.Int64 // the quarantine grace period, in nanoseconds
+	grace   atomic.Int64 // the quarantine grace period, in nanoseconds
+	idemTTL atomic.Int64 // how long idempotency keys are remembered (idempotency.go)
 }
 
 // DefaultQuarantineGrace is how long a deleted instance stays restorable

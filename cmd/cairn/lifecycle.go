@@ -23,6 +23,7 @@ type lifecycleConfig struct {
 	JobRescueAfter       time.Duration
 	LiveRecheck          time.Duration
 	QuarantineGrace      time.Duration
+	IdempotencyTTL       time.Duration
 }
 
 func (l *lifecycleConfig) register(fs *flag.FlagSet) {
@@ -32,6 +33,7 @@ func (l *lifecycleConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&l.JobTimeout, "job-timeout", time.Minute, "longest one attempt of a lifecycle job may run (CAIRN_JOB_TIMEOUT)")
 	fs.DurationVar(&l.JobRescueAfter, "job-rescue-after", 2*time.Minute, "after how long a running job is taken for one of a dead replica and run again; above --job-timeout (CAIRN_JOB_RESCUE_AFTER)")
 	fs.DurationVar(&l.QuarantineGrace, "quarantine-grace", store.DefaultQuarantineGrace, "how long a deleted instance stays restorable in quarantine; 0 deletes at once (CAIRN_QUARANTINE_GRACE)")
+	fs.DurationVar(&l.IdempotencyTTL, "idempotency-ttl", store.DefaultIdempotencyTTL, "how long an idempotency key returns its first result; after it the key is free and expired keys are deleted hourly (CAIRN_IDEMPOTENCY_TTL)")
 	fs.DurationVar(&l.LiveRecheck, "live-recheck", server.DefaultRecheck, "how often a subscription's token and user are checked again (CAIRN_LIVE_RECHECK)")
 }
 
@@ -47,6 +49,8 @@ func (l lifecycleConfig) validate() error {
 		return usageError{"--live-recheck must be positive"}
 	case l.QuarantineGrace < 0:
 		return usageError{"--quarantine-grace must not be negative"}
+	case l.IdempotencyTTL <= 0:
+		return usageError{"--idempotency-ttl must be positive"}
 	}
 	return nil
 }
@@ -65,6 +69,7 @@ type live struct {
 func (m *Main) startLive(ctx context.Context) (server.Live, error) {
 	c := m.Config.Lifecycle
 	m.store.SetQuarantineGrace(c.QuarantineGrace)
+	m.store.SetIdempotencyTTL(c.IdempotencyTTL)
 	var err error
 	bc := events.Config{Store: m.store, URL: m.live.url, Logger: m.log}
 	if tel := m.tel; tel != nil { // Close clears m.tel while streams may still end
