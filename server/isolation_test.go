@@ -110,10 +110,25 @@ func TestNodeResolvesEveryPrefix(t *testing.T) {
 		t.Fatal(r.Errors)
 	}
 	op := get(r.Data, "createInstance", "operation", "id").(string)
+	r = e.do("alice", `mutation($id: ID!, $t: ID!) {
+		createSnapshot(input: {id: $id}) { operation { params } }
+		createApiKey(input: {name: "ci", tenantId: $t, role: READER}) { apiKey { id } }
+	}`, map[string]any{"id": d.InstancesA[0], "t": d.CustomerA})
+	if len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	snap := get(r.Data, "createSnapshot", "operation", "params", "snapshotId").(string)
+	key := get(r.Data, "createApiKey", "apiKey", "id").(string)
+	r = e.do("alice", `{ auditEvents(first: 1) { nodes { id } } }`, nil)
+	nodes, _ := get(r.Data, "auditEvents", "nodes").([]any)
+	if len(nodes) != 1 {
+		t.Fatalf("auditEvents = %v, %v", r.Data, r.Errors)
+	}
+	event := nodes[0].(map[string]any)["id"].(string)
 	for _, tc := range []struct{ id, typename string }{
 		{d.CustomerA, "Tenant"}, {d.Alice, "User"}, {d.Service, "Service"}, {d.Prod, "ServiceEnvironment"},
 		{d.Hosted, "ServiceModel"}, {d.Premium, "ProductTier"}, {d.MySQL, "Resource"}, {d.SubA, "ServiceSubscription"},
-		{d.InstancesA[0], "ResourceInstance"}, {op, "Operation"},
+		{d.InstancesA[0], "ResourceInstance"}, {op, "Operation"}, {snap, "InstanceSnapshot"}, {key, "ApiKey"}, {event, "AuditEvent"},
 	} {
 		r := e.do("alice", `query($id: ID!) { node(id: $id) { __typename id } }`, map[string]any{"id": tc.id})
 		if got := get(r.Data, "node", "__typename"); got != tc.typename || get(r.Data, "node", "id") != tc.id {

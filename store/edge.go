@@ -71,6 +71,12 @@ func (l *Loaders) Node(ctx context.Context, id string) (cairn.Node, error) {
 		return l.s.Operation(ctx, id)
 	case cairn.PrefixCredential:
 		return l.s.InstanceCredential(ctx, id)
+	case cairn.PrefixAPIKey:
+		return l.s.APIKey(ctx, id)
+	case cairn.PrefixEvent:
+		return l.s.Event(ctx, id)
+	case cairn.PrefixSnapshot:
+		return l.s.Snapshot(ctx, id)
 	}
 	return nil, cairn.NotFound("object", id)
 }
