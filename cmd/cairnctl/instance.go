@@ -217,7 +217,8 @@ Without --subscription, cairnctl uses your one ACTIVE subscription to the resour
 				}
 				inst := data.CreateInstance.Instance
 				if w.wait {
-					return a.waitAndShow(inst["id"].(string), "RUNNING", w.timeout)
+					status, _ := inst["status"].(string)
+					return a.waitAndShow(inst["id"].(string), "RUNNING", status, w.timeout)
 				}
 				return a.emit(inst, nil)
 			}
@@ -350,7 +351,9 @@ func (a *app) act(q, field, id, target string, vars map[string]any, w waitFlags)
 		return err
 	}
 	if w.wait {
-		return a.waitAndShow(id, target, w.timeout)
+		inst, _ := data[field]["instance"].(map[string]any)
+		status, _ := inst["status"].(string)
+		return a.waitAndShow(id, target, status, w.timeout)
 	}
 	return a.emit(data[field], nil)
 }
@@ -402,7 +405,7 @@ func instanceDeleteCommand() *command {
 					if *purge {
 						target = "DELETED"
 					}
-					return a.waitAndShow(v, target, w.timeout)
+					return a.waitAndShow(v, target, status, w.timeout)
 				}
 				return a.showDeleted(v, status)
 			}
@@ -444,11 +447,16 @@ func (a *app) instanceStatus(id string) (string, error) {
 
 // wait polls an instance until it reaches target (DELETED for gone;
 // QUARANTINED|DELETED for either), fails, or the timeout passes. Status
-// changes are reported on stderr.
-func (a *app) wait(id, target string, timeout time.Duration) (string, error) {
+// changes are reported on stderr, from from (the status the action answered
+// with; "" if unknown), so that a change faster than the first poll still
+// shows where it started.
+func (a *app) wait(id, target, from string, timeout time.Duration) (string, error) {
 	targets := strings.Split(target, "|")
 	deadline := time.Now().Add(timeout)
-	last := ""
+	last := from
+	if from != "" {
+		fmt.Fprintf(a.stderr, "%s  %s\n", id, from)
+	}
 	for {
 		status, err := a.instanceStatus(id)
 		if err != nil {
@@ -476,9 +484,10 @@ func (a *app) wait(id, target string, timeout time.Duration) (string, error) {
 	}
 }
 
-// waitAndShow waits, then prints the instance (or its deletion).
-func (a *app) waitAndShow(id, target string, timeout time.Duration) error {
-	status, err := a.wait(id, target, timeout)
+// waitAndShow waits, then prints the instance (or its deletion). from is
+// the status the action answered with, if known.
+func (a *app) waitAndShow(id, target, from string, timeout time.Duration) error {
+	status, err := a.wait(id, target, from, timeout)
 	if err != nil {
 		return err
 	}

@@ -187,7 +187,7 @@ func (e *env) waitRunning(id string) (string, error) {
 	if err := a.loadConfig(); err != nil {
 		return "", err
 	}
-	return a.wait(id, "RUNNING", 10*time.Second)
+	return a.wait(id, "RUNNING", "", 10*time.Second)
 }
 
 // TestWaitTimeout: a --wait whose deadline passes is an error naming the
