@@ -59,7 +59,12 @@ type fixture struct {
 func newFixture(b *testing.B) *fixture {
 	b.Helper()
 	ctx := context.Background()
-	s := storetest.New(b)
+	url := storetest.URL(b)
+	s, err := store.Open(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
 	hash, err := auth.HashPassword(store.DemoPassword)
 	if err != nil {
 		b.Fatal(err)
@@ -80,6 +85,10 @@ func newFixture(b *testing.B) *fixture {
 	}
 	tokens, err := auth.NewTokens("http://cairn.bench", time.Hour, []auth.Key{key})
 	if err != nil {
+		b.Fatal(err)
+	}
+	// As cairn serve does: principals come from the cache, not a statement.
+	if err := s.CachePrincipals(ctx, url, 0); err != nil {
 		b.Fatal(err)
 	}
 	f := &fixture{store: s, demo: d, tokens: map[string]string{},

@@ -70,7 +70,9 @@ func (b *responseBuffer) finish(r *http.Request, st *edgeState) {
 			Path []any `json:"path"`
 		} `json:"errors"`
 	}
-	isJSON := (mt == graphqlResponseJSON || mt == "application/json") && json.Unmarshal(b.body.Bytes(), &resp) == nil
+	// Only a graphql-response+json answer's status and a GET's ETag read the
+	// body; an application/json POST (most requests) is not decoded again.
+	isJSON := (mt == graphqlResponseJSON || mt == "application/json" && r.Method == http.MethodGet) && json.Unmarshal(b.body.Bytes(), &resp) == nil
 	switch {
 	case st.status != 0:
 		status = st.status

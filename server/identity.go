@@ -20,11 +20,14 @@ func newFederation(cfg Config) *auth.OIDC {
 
 // authenticate is the bearer middleware: API keys, then tokens of registered
 // identity providers, then Cairn's session tokens (which claim the rest).
+// A session token verified before goes first (server/identity_cache.go).
 func authenticate(cfg Config, federation *auth.OIDC) func(http.Handler) http.Handler {
+	known, session := sessionAuthenticators(cfg.Tokens, cfg.Store.Principal)
 	return auth.Authenticate(
+		known,
 		auth.APIKeyAuthenticator(cfg.Store.APIKeyPrincipal),
 		federation.Authenticator(),
-		cachedSession(cfg.Tokens, cfg.Store.Principal)) // auth.SessionAuthenticator, verifying each token once
+		session) // auth.SessionAuthenticator, verifying each token once
 }
 
 // mountIdentity mounts the browser's way in through an identity provider:

@@ -24,10 +24,38 @@ const verifiedTokens = 10000
 // disabled user or tenant is refused by the principal lookup, which still runs
 // on every request), so the cache remembers the user of each verified token,
 // keyed by the token's SHA-256, until the token's expiry plus auth.Leeway,
-// exactly as long as Verify would accept it.
+// exactly as long as Verify would accept it. (With store.CachePrincipals the
+// lookup is served from memory too, and emptied at every change.)
 func cachedSession(tokens *auth.Tokens, lookup auth.LookupFunc) auth.Authenticator {
+	_, session := sessionAuthenticators(tokens, lookup)
+	return session
+}
+
+// sessionAuthenticators returns cachedSession's authenticator (session) and
+// one that accepts only the tokens session verified before and still
+// remembers, answering (nil, nil) for any other (known). A remembered token
+// was signed by Cairn's keys, so known can go before the authenticators of API
+// keys and identity providers: a signed-in user's requests skip their checks
+// (an identity provider's reads the token's claims).
+func sessionAuthenticators(tokens *auth.Tokens, lookup auth.LookupFunc) (known, session auth.Authenticator) {
 	c := &tokenCache{max: verifiedTokens, byKey: map[[32]byte]*list.Element{}, order: list.New()}
-	return func(ctx context.Context, token string) (*cairn.Principal, error) {
+	principal := func(ctx context.Context, userID string) (*cairn.Principal, error) {
+		p, err := lookup(ctx, userID)
+		if err != nil {
+			return nil, err
+		} else if p == nil {
+			return nil, fmt.Errorf("auth: lookup of user %q returned neither a principal nor an error", userID)
+		}
+		return p, nil
+	}
+	known = func(ctx context.Context, token string) (*cairn.Principal, error) {
+		userID, ok := c.get(sha256.Sum256([]byte(token)), tokens.Now())
+		if !ok {
+			return nil, nil
+		}
+		return principal(ctx, userID)
+	}
+	session = func(ctx context.Context, token string) (*cairn.Principal, error) {
 		key := sha256.Sum256([]byte(token))
 		userID, ok := c.get(key, tokens.Now())
 		if !ok {
@@ -39,14 +67,9 @@ func cachedSession(tokens *auth.Tokens, lookup auth.LookupFunc) auth.Authenticat
 				c.put(key, userID, exp.Add(auth.Leeway))
 			}
 		}
-		p, err := lookup(ctx, userID)
-		if err != nil {
-			return nil, err
-		} else if p == nil {
-			return nil, fmt.Errorf("auth: lookup of user %q returned neither a principal nor an error", userID)
-		}
-		return p, nil
+		return principal(ctx, userID)
 	}
+	return known, session
 }
 
 // expiry reads the expiry of a token that Verify accepted.

@@ -61,6 +61,54 @@ func TestCachedSession(t *testing.T) {
 	}
 }
 
+// TestKnownSession checks that the authenticator that goes first accepts
+// only the tokens the session authenticator verified and still remembers,
+// and passes every other on (nil, nil) to the next authenticator.
+func TestKnownSession(t *testing.T) {
+	t.Parallel()
+	key, err := auth.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := auth.NewTokens("http://cairn.test", time.Minute, []auth.Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tokens.Now = func() time.Time { return now }
+	token, exp, err := tokens.Sign("user-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known, session := sessionAuthenticators(tokens, func(_ context.Context, id string) (*cairn.Principal, error) {
+		return &cairn.Principal{UserID: id}, nil
+	})
+	for _, tc := range []struct {
+		name   string
+		at     time.Time
+		token  string
+		verify bool // the session authenticator sees the token first
+		user   string
+	}{
+		{"Unseen", now, token, false, ""},
+		{"APIKey", now, "cairn_ak_123", false, ""},
+		{"Verified", now, token, true, "user-1"},
+		{"Tampered", now, token[:len(token)-2] + "xx", false, ""},
+		{"Expired", exp.Add(auth.Leeway + time.Second), token, false, ""},
+	} { // in order: the cache carries over
+		now = tc.at
+		if tc.verify {
+			if _, err := session(context.Background(), tc.token); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+		}
+		p, err := known(context.Background(), tc.token)
+		if err != nil || (p == nil) != (tc.user == "") || p != nil && p.UserID != tc.user {
+			t.Errorf("%s: principal %v, err %v; want user %q", tc.name, p, err, tc.user)
+		}
+	}
+}
+
 // TestTokenCacheEvicts checks that the cache holds at most max tokens,
 // dropping the least recently used.
 func TestTokenCacheEvicts(t *testing.T) {

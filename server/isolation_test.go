@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -154,5 +155,76 @@ func TestPasswordsAreMasked(t *testing.T) {
 		if strings.Contains(params, "hunter2") || !strings.Contains(params, "mysqlPassword:********") || !strings.Contains(params, "mysqlUser:u") {
 			t.Errorf("requestParams = %s", params)
 		}
+	}
+}
+
+// TestInstanceLookahead reads an instance with its resource and tier, which
+// a lone instance(id:) or node(id:) fetches in one statement, and checks that
+// every answer (data, errors, nulls) is the one the same selection gets when
+// each object loads on its own (a second root field turns the lookahead
+// off), including parents outside the caller's scope.
+func TestInstanceLookahead(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	d := e.demo
+	ctx := context.Background()
+	db := e.store.DB()
+	// Galera moves to the private DEV environment: Alice can no longer see it.
+	// The Free tier too, while its MySQL resource stays in PROD, visible.
+	var freeMySQL string
+	if err := db.NewRaw("SELECT id FROM resources WHERE tier_id = ? ORDER BY id LIMIT 1", d.Free).Scan(ctx, &freeMySQL); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{"UPDATE service_environments SET visibility = 'PRIVATE' WHERE id = ?", []any{d.Dev}},
+		{"UPDATE resources SET environment_id = ? WHERE id = ?", []any{d.Dev, d.Galera}},
+		{"UPDATE product_tiers SET environment_id = ? WHERE id = ?", []any{d.Dev, d.Free}},
+		{"UPDATE resource_instances SET resource_id = ? WHERE id = ?", []any{d.Galera, d.InstancesA[1]}},
+		{"UPDATE resource_instances SET resource_id = ? WHERE id = ?", []any{freeMySQL, d.InstancesA[2]}},
+	} {
+		if _, err := db.ExecContext(ctx, q.sql, q.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const small = `query($id: ID!) { instance(id: $id) { id status resource { name tier { name } } } }`
+	for _, tc := range []struct {
+		name, who, query, id string
+		statements           float64 // extensions.sqlStatements of the lookahead
+		data                 bool    // whether the instance comes back
+	}{
+		{"Visible", "alice", small, d.InstancesA[0], 1, true},
+		{"ResourceOutOfScope", "alice", small, d.InstancesA[1], 1, true},
+		{"TierOutOfScope", "alice", small, d.InstancesA[2], 1, true},
+		{"InstanceOutOfScope", "bob", small, d.InstancesA[0], 1, false},
+		{"Missing", "alice", small, d.InstancesA[0][:len(d.InstancesA[0])-2] + "zz", 1, false},
+		{"Provider", "owner", small, d.InstancesA[1], 1, true},
+		{"ResourceOnly", "alice", `query($id: ID!) { instance(id: $id) { id resource { id name } } }`, d.InstancesA[0], 1, true},
+		{"WithParameters", "alice", `query($id: ID!) { instance(id: $id) { requestParams resource { inputParameters { key } tier { name pricing } } } }`, d.InstancesA[0], 1, true},
+		{"Aliases", "alice", `query($id: ID!) { instance(id: $id) { a: resource { name } b: resource { tier { name } } } }`, d.InstancesA[0], 1, true},
+		{"Node", "alice", `query($id: ID!) { node(id: $id) { id ... on ResourceInstance { resource { name tier { name } } } } }`, d.InstancesA[2], 1, true},
+		{"Fragment", "alice", `query($id: ID!) { instance(id: $id) { ...F } } fragment F on ResourceInstance { resource { ...R } } fragment R on Resource { tier { name } }`, d.InstancesA[0], 1, true},
+		{"Edges", "alice", `query($id: ID!) { instance(id: $id) { createdAt subscription { id } resource { key service { name } dependencyIds tier { model { name } pricing } } } }`, d.InstancesA[0], 4, true},
+		{"FragmentFields", "alice", `query($id: ID!) { instance(id: $id) { ... on ResourceInstance { status } resource { ... on Resource { name key } ...R } } } fragment R on Resource { description tier { ... on ProductTier { name } ... on Node { id } } }`, d.InstancesA[0], 1, true},
+		{"Typename", "alice", `query($id: ID!) { instance(id: $id) { __typename resource { __typename id tier { __typename id } } } }`, d.InstancesA[0], 1, true},
+		{"Skipped", "alice", `query($id: ID!) { instance(id: $id) { id resource @skip(if: true) { name } } }`, d.InstancesA[0], 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := e.do(tc.who, tc.query, map[string]any{"id": tc.id})
+			// The same selection with a second root field loads each object alone.
+			alone := e.do(tc.who, strings.Replace(tc.query, "{", "{ __typename ", 1), map[string]any{"id": tc.id})
+			delete(alone.Data, "__typename")
+			if fmt.Sprint(got.Data, got.Errors) != fmt.Sprint(alone.Data, alone.Errors) {
+				t.Errorf("lookahead answers %v %v\nalone: %v %v", got.Data, got.Errors, alone.Data, alone.Errors)
+			}
+			if (len(got.Data) > 0 && !allNil(got.Data)) != tc.data {
+				t.Errorf("data %v (errors %v), want an instance: %v", got.Data, got.Errors, tc.data)
+			}
+			if n := got.Extensions["sqlStatements"]; n != tc.statements {
+				t.Errorf("%v statements, want %v", n, tc.statements)
+			}
+		})
 	}
 }

@@ -36,7 +36,7 @@ func (s *Store) SignInFederated(ctx context.Context, idp *cairn.IdentityProvider
 		return nil, err
 	}
 	var u *cairn.User
-	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err := s.principalTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		now := s.Now()
 		link := new(userIdentity)
 		err := tx.NewSelect().Model(link).Where("issuer = ? AND subject = ?", id.Issuer, id.Subject).For("UPDATE").Scan(ctx)

@@ -45,7 +45,7 @@ func (s *Store) SetUserPassword(ctx context.Context, userID, passwordHash string
 		return nil, cairn.FieldError("input.password", "a password is required")
 	}
 	var u *cairn.User
-	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.principalTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		row, err := lockForWrite(ctx, tx, p, users, userID, nil)
 		if err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"time"
 
@@ -145,6 +146,9 @@ func loadByID[T, F any](ctx context.Context, l *Loaders, k kind[T, F], id string
 		return nil, errNotSignedIn
 	}
 	if single(ctx) {
+		if v, ok, err := lookahead[T](ctx, l, k.name, id); ok { // loader_prime.go
+			return v, err
+		}
 		l.s.batch(k.name+".id", 1)
 		m, err := byIDs[T](ctx, l.s.db, []string{id}, k.where(l.p, nil), k.objectView(ctx), k.name)
 		if err != nil {
@@ -190,6 +194,12 @@ func single(ctx context.Context) bool {
 	return root && fc.Field.Definition.Type.Elem == nil && len(graphql.GetOperationContext(ctx).Operation.SelectionSet) == 1
 }
 
+// omitKey is fmt.Sprint(cols), without fmt: the part of an edge's future
+// key that names the columns its rows left out.
+func omitKey(cols []string) string {
+	return "[" + strings.Join(cols, " ") + "]"
+}
+
 func values[K comparable, V any](m map[K]V) []V {
 	out := make([]V, 0, len(m))
 	for _, v := range m {
@@ -207,7 +217,7 @@ func loadParent[C, P, F any](ctx context.Context, l *Loaders, edge string, child
 	}
 	c := cohortOf(l, childID, child)
 	view := pk.objectView(ctx)
-	v, err := l.once(futureKey{edge: edge, c: c, args: fmt.Sprint(view.omit)}, func() (any, error) {
+	v, err := l.once(futureKey{edge: edge, c: c, args: omitKey(view.omit)}, func() (any, error) {
 		rows, ok := c.rows.([]*C)
 		if !ok {
 			rows = []*C{child}

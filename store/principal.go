@@ -22,7 +22,27 @@ WHERE u.id = ?`
 // Principal loads the principal of a signed-in user: the user and the roles
 // they hold. Returns UNAUTHENTICATED when the user no longer exists, is
 // disabled or unactivated, or their home tenant or one above it is disabled.
+// With CachePrincipals, a principal read before comes from this replica's
+// cache, which every committed change to it empties (principal_cache.go).
 func (s *Store) Principal(ctx context.Context, userID string) (*cairn.Principal, error) {
+	c := s.principals.Load()
+	if c == nil {
+		return s.loadPrincipal(ctx, userID)
+	}
+	p, gen, ok := c.get(userID)
+	if ok {
+		return clonePrincipal(p), nil
+	}
+	p, err := s.loadPrincipal(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	c.put(userID, clonePrincipal(p), gen)
+	return p, nil
+}
+
+// loadPrincipal reads the principal of userID from the database.
+func (s *Store) loadPrincipal(ctx context.Context, userID string) (*cairn.Principal, error) {
 	var row struct {
 		ID             string   `bun:"id"`
 		TenantID       string   `bun:"tenant_id"`

@@ -25,6 +25,9 @@ type Store struct {
 	Now func() time.Time
 
 	onBatch func(edge string, keys int)
+
+	principals atomic.Pointer[principalCache] // set by CachePrincipals (principal_cache.go)
+	hook       bun.QueryHook                  // Observe's, or nil
 }
 
 // Observe adds a query hook (timing, tracing) to every statement and a
@@ -34,6 +37,7 @@ func (s *Store) Observe(hook bun.QueryHook, onBatch func(edge string, keys int))
 	if hook != nil {
 		s.db = s.db.WithQueryHook(hook)
 	}
+	s.hook = hook // for the statements run without bun (queryPrepared)
 	s.onBatch = onBatch
 }
 
@@ -80,7 +84,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 }
 
 // Close closes the connection pool.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stopPrincipalCache()
+	return s.db.Close()
+}
 
 // DB returns the underlying bun database, for tests and tools.
 func (s *Store) DB() *bun.DB { return s.db }
@@ -122,4 +129,17 @@ func (countHook) AfterQuery(ctx context.Context, _ *bun.QueryEvent) {
 // inTx runs fn in a transaction, committing if it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
 	return s.db.RunInTx(ctx, nil, fn)
+}
+
+// principalTx is inTx for the writes that change what a user's principal is
+// made of (users, role bindings, tenants' state and tree): after the commit
+// it empties this replica's principal cache, which the change's notification
+// would reach only after the caller's next request could (principal_cache.go).
+// Other writes leave the cache alone, so that a busy write load keeps it.
+func (s *Store) principalTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	err := s.inTx(ctx, fn)
+	if err == nil {
+		s.principalsWritten()
+	}
+	return err
 }

@@ -83,7 +83,7 @@ func (s *Store) UpdateTenant(ctx context.Context, in cairn.UpdateTenantInput) (*
 		return nil, cairn.FieldError("input.state", "%q is not a tenant state; use ENABLED or DISABLED", *in.State)
 	}
 	var t *cairn.Tenant
-	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.principalTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		row, err := lockForWrite(ctx, tx, p, tenants, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
@@ -125,7 +125,7 @@ func (s *Store) DeleteTenant(ctx context.Context, in cairn.DeleteInput) error {
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.principalTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		row, err := lockForWrite(ctx, tx, p, tenants, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err

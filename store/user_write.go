@@ -85,7 +85,7 @@ func (s *Store) UpdateUser(ctx context.Context, in cairn.UpdateUserInput) (*cair
 		}
 	}
 	var u *cairn.User
-	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.principalTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		row, err := lockForWrite(ctx, tx, p, users, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
@@ -124,7 +124,7 @@ func (s *Store) DeleteUser(ctx context.Context, in cairn.DeleteInput) error {
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.principalTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		row, err := lockForWrite(ctx, tx, p, users, in.ID, in.ExpectedVersion)
 		if err != nil {
 			return err
@@ -155,7 +155,7 @@ func (s *Store) CreateRoleBinding(ctx context.Context, in cairn.CreateRoleBindin
 		return nil, cairn.FieldError("input.role", "%q is not a role; use ROOT, ADMIN, EDITOR or READER", in.Role)
 	}
 	var rb *cairn.RoleBinding
-	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.principalTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		t, err := scopedTenantShared(ctx, tx, p, in.TenantID)
 		if err != nil {
 			return err
@@ -191,7 +191,7 @@ func (s *Store) DeleteRoleBinding(ctx context.Context, in cairn.DeleteInput) err
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.principalTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		// Lock the tenant first: two revocations on one tenant then run one
 		// after the other, so together they cannot remove its last admin.
 		rb := new(cairn.RoleBinding)

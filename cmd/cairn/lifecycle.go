@@ -79,6 +79,9 @@ func (m *Main) startLive(ctx context.Context) (server.Live, error) {
 	if m.live.bus, err = events.Start(ctx, bc); err != nil {
 		return server.Live{}, err
 	}
+	if err := m.store.CachePrincipals(ctx, m.live.url, 0); err != nil { // store/principal_cache.go
+		return server.Live{}, err
+	}
 	cfg := server.Live{Bus: m.live.bus, Recheck: c.LiveRecheck}
 	if c.Workers == 0 {
 		return cfg, nil
