@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -188,5 +189,88 @@ func TestSlowSubscriber(t *testing.T) {
 		if got[i].Seq <= got[i-1].Seq {
 			t.Errorf("events out of order: %d after %d", got[i].Seq, got[i-1].Seq)
 		}
+	}
+}
+
+// TestSubscribe reads a Sub without a goroutine of its own: OnReady's
+// function rings when an event waits, Next answers nil when none does, and
+// a subscriber with a buffer of 2 that reads nothing while eight events
+// come (behind: it reads them from the table) gets them all, in order, then
+// bob's stream none of them. Ending the context ends it.
+func TestSubscribe(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	b := e.bus(2)
+	ctx, cancel := context.WithCancel(e.alice)
+	defer cancel()
+	s, err := b.Subscribe(ctx, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := b.Subscribe(e.bob, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	rang := make(chan struct{}, 1)
+	ring := func() {
+		select {
+		case rang <- struct{}{}:
+		default:
+		}
+	}
+	s.OnReady(ring)
+	bobRang := make(chan struct{}, 1)
+	bob.OnReady(func() { bobRang <- struct{}{} })
+	if ev, err := s.Next(); ev != nil || err != nil {
+		t.Fatalf("Next before any event = %v, %v", ev, err)
+	}
+	e.cycle(e.alice, e.d.InstancesA[0])
+	e.cycle(e.alice, e.d.InstancesA[0])
+	var got []*cairn.AuditEvent
+	timeout := time.After(10 * time.Second)
+	for len(got) < 8 {
+		ev, err := s.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev != nil {
+			got = append(got, ev)
+			continue
+		}
+		select {
+		case <-rang:
+		case <-timeout:
+			t.Fatalf("got %d events in 10s, want 8", len(got))
+		}
+	}
+	if tr := transitions(got); tr != oneCycle+" "+oneCycle {
+		t.Errorf("got %s", tr)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Seq <= got[i-1].Seq {
+			t.Errorf("events out of order: %d after %d", got[i].Seq, got[i-1].Seq)
+		}
+	}
+	// Bob's first event is his own, not one of alice's.
+	e.cycle(e.bob, e.d.InstancesB[0])
+	select {
+	case <-bobRang:
+	case <-time.After(10 * time.Second):
+		t.Fatal("bob's subscriber never rang")
+	}
+	if ev, err := bob.Next(); err != nil || ev == nil || ev.TenantID != e.d.CustomerB {
+		t.Errorf("bob's first event = %+v, %v", ev, err)
+	}
+	cancel()
+	for {
+		_, err := s.Next()
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("Next after the context ended: %v, want context.Canceled", err)
+			}
+			break
+		}
+		<-rang // ended subscribers ring too
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/cairn-dev/cairn"
+	"github.com/cairn-dev/cairn/events"
 	"github.com/cairn-dev/cairn/graph/model"
 )
 
@@ -31,9 +32,10 @@ func (r *Resolver) freshInstance(ctx context.Context, id string) (*cairn.Resourc
 	return orNil(r.Store.NewLoaders(cairn.PrincipalFromContext(ctx)).Instance(ctx, id))
 }
 
-// stream opens a stream of events on the bus. Returns FAILED_PRECONDITION
-// without a bus, BAD_USER_INPUT for a bad cursor, and what Bus.Stream returns.
-func (r *Resolver) stream(ctx context.Context, after *string, f *cairn.AuditEventFilter, keep func(*cairn.AuditEvent) bool) (<-chan *cairn.AuditEvent, error) {
+// subscribe registers a subscriber on the bus. Returns FAILED_PRECONDITION
+// without a bus, BAD_USER_INPUT for a bad cursor, and what Bus.Subscribe
+// returns.
+func (r *Resolver) subscribe(ctx context.Context, after *string, f *cairn.AuditEventFilter, keep func(*cairn.AuditEvent) bool) (*events.Sub, error) {
 	if r.Bus == nil {
 		return nil, cairn.Errorf(cairn.EFAILEDPRECONDITION, "live updates are not enabled on this server; poll the queries instead")
 	}
@@ -45,17 +47,100 @@ func (r *Resolver) stream(ctx context.Context, after *string, f *cairn.AuditEven
 		}
 		seq = &n
 	}
-	return r.Bus.Stream(ctx, seq, f, keep)
+	return r.Bus.Subscribe(ctx, seq, f, keep)
 }
 
-// relay maps a stream of events to a stream of T until either ends.
-func relay[T any](ctx context.Context, in <-chan *cairn.AuditEvent, conv func(*cairn.AuditEvent) *T) <-chan *T {
+// feed returns the channel of a subscription resolver, fed from sub: first
+// (unless nil) comes first, and ends the subscription when firstLast; then
+// conv maps each event to the item sent (nil: none), and last says the
+// subscription ends after it. An error of conv ends the subscription.
+//
+// Under a transport that drives subscriptions (events.DriverFrom) no
+// goroutine runs: the transport pumps one item at a time into a channel of
+// one. Otherwise (server-sent events) a goroutine feeds the channel.
+func feed[T any](ctx context.Context, sub *events.Sub, first *T, firstLast bool, conv func(*cairn.AuditEvent) (item *T, last bool, err error)) <-chan *T {
+	done := first != nil && firstLast
+	// produce returns the next item; nil and false when none waits yet,
+	// nil and true when the subscription ended.
+	produce := func() (*T, bool) {
+		if first != nil {
+			item := first
+			first = nil
+			return item, false
+		}
+		if done {
+			return nil, true
+		}
+		for {
+			ev, err := sub.Next()
+			if err != nil {
+				return nil, true
+			}
+			if ev == nil {
+				return nil, false
+			}
+			item, last, err := conv(ev)
+			if err != nil {
+				return nil, true
+			}
+			if item != nil {
+				done = last
+				return item, false
+			}
+		}
+	}
+	if d := events.DriverFrom(ctx); d != nil {
+		out := make(chan *T, 1)
+		closed := false
+		ready := d.Drive(func() bool {
+			if closed {
+				return false
+			}
+			item, end := produce()
+			switch {
+			case item != nil:
+				out <- item // the transport reads it before it pumps again
+				return true
+			case end:
+				closed = true
+				close(out)
+				sub.Close()
+				return true
+			}
+			return false
+		})
+		sub.OnReady(ready)
+		if first != nil {
+			ready()
+		}
+		return out
+	}
+	wake := make(chan struct{}, 1)
+	sub.OnReady(func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	})
 	out := make(chan *T)
 	go func() {
 		defer close(out)
-		for ev := range in {
+		defer sub.Close()
+		for {
+			item, end := produce()
+			if end {
+				return
+			}
+			if item == nil {
+				select {
+				case <-wake:
+					continue
+				case <-ctx.Done():
+					return
+				}
+			}
 			select {
-			case out <- conv(ev):
+			case out <- item:
 			case <-ctx.Done():
 				return
 			}

@@ -158,58 +158,42 @@ func (r *subscriptionResolver) InstanceStatusChanged(ctx context.Context, filter
 	if filter != nil {
 		f.InstanceIDs, f.ServiceID, f.TenantID = filter.InstanceIDs, filter.ServiceID, filter.TenantID
 	}
-	evs, err := r.stream(ctx, after, f, func(ev *cairn.AuditEvent) bool { return ev.Status != nil && ev.InstanceID != nil })
+	sub, err := r.subscribe(ctx, after, f, func(ev *cairn.AuditEvent) bool { return ev.Status != nil && ev.InstanceID != nil })
 	if err != nil {
 		return nil, err
 	}
-	return relay(ctx, evs, func(ev *cairn.AuditEvent) *cairn.InstanceStatusChange {
-		return &cairn.InstanceStatusChange{Event: ev, InstanceID: *ev.InstanceID, PreviousStatus: ev.PreviousStatus, Status: *ev.Status, At: ev.Time, Cursor: ev.Cursor()}
+	return feed(ctx, sub, nil, false, func(ev *cairn.AuditEvent) (*cairn.InstanceStatusChange, bool, error) {
+		return &cairn.InstanceStatusChange{Event: ev, InstanceID: *ev.InstanceID, PreviousStatus: ev.PreviousStatus, Status: *ev.Status, At: ev.Time, Cursor: ev.Cursor()}, false, nil
 	}), nil
 }
 
 func (r *subscriptionResolver) AuditEventAdded(ctx context.Context, filter *cairn.AuditEventFilter, after *string) (<-chan *cairn.AuditEvent, error) {
-	evs, err := r.stream(ctx, after, filter, nil)
+	sub, err := r.subscribe(ctx, after, filter, nil)
 	if err != nil {
 		return nil, err
 	}
-	return relay(ctx, evs, func(ev *cairn.AuditEvent) *cairn.AuditEvent { return ev }), nil
+	return feed(ctx, sub, nil, false, func(ev *cairn.AuditEvent) (*cairn.AuditEvent, bool, error) { return ev, false, nil }), nil
 }
 
 func (r *subscriptionResolver) OperationUpdated(ctx context.Context, id string) (<-chan *cairn.Operation, error) {
 	// Subscribe first, then read: a change in between is sent twice, never
 	// missed.
-	evs, err := r.stream(ctx, nil, &cairn.AuditEventFilter{OperationID: &id}, nil)
+	sub, err := r.subscribe(ctx, nil, &cairn.AuditEventFilter{OperationID: &id}, nil)
 	if err != nil {
 		return nil, err
 	}
 	op, err := r.Store.Operation(ctx, id)
 	if err != nil {
+		sub.Close()
 		return nil, err
 	}
-	out := make(chan *cairn.Operation, 1)
-	out <- op
-	go func() {
-		defer close(out)
-		for !op.Status.Done() {
-			select {
-			case <-ctx.Done():
-				return
-			case _, ok := <-evs:
-				if !ok {
-					return
-				}
-			}
-			if op, err = r.Store.Operation(ctx, id); err != nil {
-				return
-			}
-			select {
-			case out <- op:
-			case <-ctx.Done():
-				return
-			}
+	return feed(ctx, sub, op, op.Status.Done(), func(*cairn.AuditEvent) (*cairn.Operation, bool, error) {
+		op, err := r.Store.Operation(ctx, id)
+		if err != nil {
+			return nil, false, err
 		}
-	}()
-	return out, nil
+		return op, op.Status.Done(), nil
+	}), nil
 }
 
 func (r *tenantResolver) Events(ctx context.Context, obj *cairn.Tenant, first *int, after *string, filter *cairn.AuditEventFilter) (*cairn.Connection[cairn.AuditEvent], error) {

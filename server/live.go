@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"strings"
@@ -9,12 +10,12 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/cairn-dev/cairn"
 	"github.com/cairn-dev/cairn/auth"
 	"github.com/cairn-dev/cairn/events"
 	"github.com/cairn-dev/cairn/store"
-	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -31,15 +32,21 @@ type Live struct {
 	// github.com/coder/websocket takes them) besides the server's own that may
 	// open websockets; nil allows only the same origin.
 	OriginPatterns []string
+	// InitTimeout is how long a websocket may take to send connection_init
+	// (then it is closed with 4408); 0 means 10s.
+	InitTimeout time.Duration
+	// KeepAlive is how often a websocket is sent a ping (graphql-ws: ka);
+	// 0 means 15s.
+	KeepAlive time.Duration
 }
 
 // DefaultRecheck is how often a live connection's credentials are checked.
 const DefaultRecheck = 30 * time.Second
 
 // addLive adds the live transports to gql: graphql-transport-ws (and the
-// older graphql-ws) over websockets, authenticated at connection_init with
-// the same bearer tokens as HTTP, and server-sent events, authenticated by
-// the HTTP middleware. It must come before the POST transport, which would
+// older graphql-ws) over websockets (Cairn's own transport, server/ws.go),
+// authenticated at connection_init with the same bearer tokens as HTTP, and
+// server-sent events, authenticated by the HTTP middleware. It must come before the POST transport, which would
 // otherwise take SSE requests.
 func addLive(gql *handler.Server, cfg Config, federation *auth.OIDC) {
 	recheck := cfg.Live.Recheck
@@ -51,21 +58,33 @@ func addLive(gql *handler.Server, cfg Config, federation *auth.OIDC) {
 		federation.Authenticator(),
 		cachedSession(cfg.Tokens, cfg.Store.Principal),
 	}
+	// Parse and validate a document once, not once per subscription (or
+	// request): thousands of subscribers send the same one, and each kept
+	// its own tree.
+	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	gql.AddTransport(transport.SSE{})
-	gql.AddTransport(transport.Websocket{
-		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
-			OriginPatterns: cfg.Live.OriginPatterns,
-		}},
-		InitFunc:              wsInit(cfg.Store, auths, recheck, cfg.Logger),
-		InitTimeout:           10 * time.Second,
-		KeepAlivePingInterval: 15 * time.Second,
-	})
+	ws := &wsTransport{
+		origins:      cfg.Live.OriginPatterns,
+		init:         wsInit(cfg.Store, auths, recheck, cfg.Logger),
+		initTimeout:  cmp.Or(cfg.Live.InitTimeout, 10*time.Second),
+		keepAlive:    cmp.Or(cfg.Live.KeepAlive, 15*time.Second),
+		writeTimeout: 30 * time.Second,
+		readLimit:    1 << 20,
+		log:          cfg.Logger,
+	}
+	gql.AddTransport(ws) // server/ws.go
+	if cfg.Shutdown != nil {
+		go func() {
+			<-cfg.Shutdown
+			ws.closeAll()
+		}()
+	}
 	// Over SSE the HTTP middleware authenticated the request; recheck the
 	// user for as long as the stream lasts.
 	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		op := graphql.GetOperationContext(ctx).Operation
 		p := cairn.PrincipalFromContext(ctx)
-		if op == nil || op.Operation != ast.Subscription || p == nil || p.UserID == "" || transport.GetInitPayload(ctx) != nil {
+		if op == nil || op.Operation != ast.Subscription || p == nil || p.UserID == "" || overWebsocket(ctx) {
 			return next(ctx)
 		}
 		ctx, cancel := context.WithCancelCause(ctx)
@@ -80,32 +99,24 @@ func addLive(gql *handler.Server, cfg Config, federation *auth.OIDC) {
 // Authorization ("Bearer <token>", or the bare token; also
 // authorization or token) goes through the same authenticators as the
 // Authorization header of HTTP. The connection's context carries the
-// principal and loaders bound to it, and ends (closing the connection) when
-// a recheck no longer accepts the token.
-func wsInit(s *store.Store, auths []auth.Authenticator, recheck time.Duration, log *slog.Logger) transport.WebsocketInitFunc {
-	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+// principal and loaders bound to it, and ends (the transport then closes the
+// connection with 4403) when a recheck no longer accepts the token; the
+// transport ends it with the returned function when the connection closes.
+// An error refuses the connection (4403 and the error's message).
+func wsInit(s *store.Store, auths []auth.Authenticator, recheck time.Duration, log *slog.Logger) func(context.Context, transport.InitPayload) (context.Context, context.CancelCauseFunc, error) {
+	return func(ctx context.Context, payload transport.InitPayload) (context.Context, context.CancelCauseFunc, error) {
 		token := strings.TrimSpace(payload.Authorization())
 		if token == "" {
 			token = payload.GetString("token")
 		}
-		refuse := func(err error) (context.Context, *transport.InitPayload, error) {
-			// graphql-transport-ws closes a refused connection with 4403;
-			// the reason says why.
-			msg, reason := cairn.ErrorMessage(err), cairn.ErrorMessage(err)
-			if len(reason) > 123 { // the most a close frame carries
-				reason = reason[:120] + "..."
-			}
-			ctx := transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, reason), 4403)
-			return ctx, nil, cairn.Errorf(cairn.ErrorCode(err), "%s", msg)
-		}
 		if scheme, rest, ok := strings.Cut(token, " "); ok {
 			if !strings.EqualFold(scheme, "Bearer") {
-				return refuse(cairn.Errorf(cairn.EUNAUTHENTICATED, "connection_init's Authorization does not use the Bearer scheme: send {\"Authorization\": \"Bearer <token>\"}."))
+				return ctx, nil, cairn.Errorf(cairn.EUNAUTHENTICATED, "connection_init's Authorization does not use the Bearer scheme: send {\"Authorization\": \"Bearer <token>\"}.")
 			}
 			token = strings.TrimSpace(rest)
 		}
 		if token == "" {
-			return refuse(cairn.Errorf(cairn.EUNAUTHENTICATED, "Send your token in connection_init: {\"type\":\"connection_init\",\"payload\":{\"Authorization\":\"Bearer <token>\"}}."))
+			return ctx, nil, cairn.Errorf(cairn.EUNAUTHENTICATED, "Send your token in connection_init: {\"type\":\"connection_init\",\"payload\":{\"Authorization\":\"Bearer <token>\"}}.")
 		}
 		authenticate := func(ctx context.Context) (*cairn.Principal, error) {
 			for _, a := range auths {
@@ -121,7 +132,7 @@ func wsInit(s *store.Store, auths []auth.Authenticator, recheck time.Duration, l
 			if cairn.ErrorCode(err) == cairn.EINTERNAL {
 				log.ErrorContext(ctx, "live: authenticating a websocket", "err", err)
 			}
-			return refuse(err)
+			return ctx, nil, err
 		}
 		ctx = cairn.NewContextWithPrincipal(ctx, p)
 		ctx = store.WithLoaders(ctx, s.NewLoaders(p))
@@ -131,10 +142,9 @@ func wsInit(s *store.Store, auths []auth.Authenticator, recheck time.Duration, l
 			// (edge_limits.go) must not refuse its subscriptions.
 			ctx = context.WithValue(ctx, edgeStateKey{}, &edgeState{method: "WEBSOCKET", timeout: st.timeout})
 		}
-		ctx = transport.AppendCloseReason(ctx, "your credentials are no longer accepted (expired token, disabled user or revoked key): sign in again and reconnect")
 		ctx, cancel := context.WithCancelCause(ctx)
 		watch(ctx, cancel, recheck, authenticate)
-		return ctx, nil, nil
+		return ctx, cancel, nil
 	}
 }
 

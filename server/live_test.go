@@ -31,9 +31,15 @@ type liveEnv struct {
 	demo   *store.Demo
 	tokens map[string]string
 	skew   *atomic.Int64
+	subs   atomic.Int64 // open subscriptions on the bus
 }
 
-func setupLive(t *testing.T) *liveEnv {
+func setupLive(t testing.TB) *liveEnv {
+	return setupLiveWith(t, server.Live{Recheck: 20 * time.Millisecond})
+}
+
+// setupLiveWith is setupLive with live's settings (its Bus is set here).
+func setupLiveWith(t testing.TB, live server.Live) *liveEnv {
 	t.Helper()
 	url := storetest.URL(t)
 	s, err := store.Open(context.Background(), url)
@@ -55,14 +61,16 @@ func setupLive(t *testing.T) *liveEnv {
 	}
 	skew := new(atomic.Int64)
 	tokens.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-	bus, err := events.Start(context.Background(), events.Config{Store: s, URL: url})
+	e := &liveEnv{store: s, demo: d, tokens: map[string]string{}, skew: skew}
+	bus, err := events.Start(context.Background(), events.Config{Store: s, URL: url, OnSubscribe: func(d int) { e.subs.Add(int64(d)) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(bus.Close)
-	srv := httptest.NewServer(server.New(server.Config{Store: s, Tokens: tokens, Live: server.Live{Bus: bus, Recheck: 20 * time.Millisecond}}))
+	live.Bus = bus
+	srv := httptest.NewServer(server.New(server.Config{Store: s, Tokens: tokens, Live: live}))
 	t.Cleanup(srv.Close)
-	e := &liveEnv{srv: srv, store: s, demo: d, tokens: map[string]string{}, skew: skew}
+	e.srv = srv
 	for name, id := range map[string]string{"alice": d.Alice, "bob": d.Bob} {
 		if e.tokens[name], _, err = tokens.Sign(id); err != nil {
 			t.Fatal(err)
@@ -134,7 +142,8 @@ func TestLiveAuth(t *testing.T) {
 		}
 		return conn
 	}
-	// closed waits until the server closes conn.
+	// closed waits until the server closes conn, which it must do with 4403
+	// and a reason.
 	closed := func(t *testing.T, conn *websocket.Conn) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -143,6 +152,10 @@ func TestLiveAuth(t *testing.T) {
 			if err := wsjson.Read(ctx, conn, &msg); err != nil {
 				if ctx.Err() != nil {
 					t.Fatal("still connected after 10s")
+				}
+				var ce websocket.CloseError
+				if !errors.As(err, &ce) || ce.Code != 4403 || !strings.Contains(ce.Reason, "no longer accepted") {
+					t.Errorf("closed with %v, want 4403 saying the credentials are no longer accepted", err)
 				}
 				return
 			}
