@@ -235,7 +235,7 @@ type UpdateProductTierInput struct {
 	AwsRegions              []string
 	GcpRegions              []string
 	AzureRegions            []string
-	MaxNumberOfInstances    *int
+	MaxNumberOfInstances    IntUpdate // null removes the limit
 	Disabled                *bool
 	AutoApproveSubscription *bool
 	Pricing                 map[string]any

@@ -5084,7 +5084,7 @@ input UpdateProductTierInput {
   gcpRegions: [String!]
   "New Azure regions."
   azureRegions: [String!]
-  "New limit."
+  "New limit; null removes it (no limit), leaving it out keeps it."
   maxNumberOfInstances: Int
   "Disable or enable."
   disabled: Boolean
@@ -28797,7 +28797,7 @@ func (ec *executionContext) unmarshalInputUpdateProductTierInput(ctx context.Con
 			it.AzureRegions = data
 		case "maxNumberOfInstances":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxNumberOfInstances"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			data, err := ec.unmarshalOInt2githubᚗcomᚋcairnᚑdevᚋcairnᚐIntUpdate(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -36661,6 +36661,16 @@ func (ec *executionContext) unmarshalOInstanceStatusFilter2ᚖgithubᚗcomᚋcai
 	}
 	res, err := ec.unmarshalInputInstanceStatusFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOInt2githubᚗcomᚋcairnᚑdevᚋcairnᚐIntUpdate(ctx context.Context, v any) (cairn.IntUpdate, error) {
+	var res cairn.IntUpdate
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2githubᚗcomᚋcairnᚑdevᚋcairnᚐIntUpdate(ctx context.Context, sel ast.SelectionSet, v cairn.IntUpdate) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {

@@ -216,7 +216,7 @@ func TestCatalogValidation(t *testing.T) {
 			return err
 		}, "input.azureRegions[2]"},
 		{"ErrUpdateMaxInstancesNegative", func() error {
-			_, err := s.UpdateProductTier(ctx, cairn.UpdateProductTierInput{ID: d.Free, MaxNumberOfInstances: catalogPtr(-5)})
+			_, err := s.UpdateProductTier(ctx, cairn.UpdateProductTierInput{ID: d.Free, MaxNumberOfInstances: cairn.SetInt(-5)})
 			return err
 		}, "input.maxNumberOfInstances"},
 		{"ErrResourceTypeEmpty", func() error { return resource(cairn.CreateResourceInput{ResourceType: catalogPtr("")}) }, "input.resourceType"},

@@ -78,7 +78,7 @@ func (s *Store) UpdateProductTier(ctx context.Context, in cairn.UpdateProductTie
 			return nil, err
 		}
 	}
-	if err := checkMaxInstances(in.MaxNumberOfInstances); err != nil {
+	if err := checkMaxInstances(in.MaxNumberOfInstances.Value); err != nil {
 		return nil, err
 	}
 	regions := [3][]string{in.AwsRegions, in.GcpRegions, in.AzureRegions}
@@ -104,8 +104,8 @@ func (s *Store) UpdateProductTier(ctx context.Context, in cairn.UpdateProductTie
 		setCatalogField(&row.PlanDescription, in.PlanDescription)
 		setCatalogField(&row.Disabled, in.Disabled)
 		setCatalogField(&row.AutoApproveSubscription, in.AutoApproveSubscription)
-		if in.MaxNumberOfInstances != nil {
-			row.MaxNumberOfInstances = in.MaxNumberOfInstances
+		if in.MaxNumberOfInstances.Set {
+			row.MaxNumberOfInstances = in.MaxNumberOfInstances.Value
 		}
 		for i, dst := range []*[]string{&row.AwsRegions, &row.GcpRegions, &row.AzureRegions} {
 			if regions[i] != nil {
