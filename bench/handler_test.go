@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/cairn-dev/cairn/server"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/storetest"
+	"github.com/cairn-dev/cairn/telemetry"
 )
 
 // TestMain starts PostgreSQL only when benchmarks run: the package has no
@@ -56,7 +58,19 @@ type fixture struct {
 	tokens  map[string]string
 }
 
-func newFixture(b *testing.B) *fixture {
+func newFixture(b *testing.B) *fixture { return newFixtureWith(b, nil) }
+
+// newServeFixture is newFixture with telemetry (metrics, no traces) and a
+// warn-level logger, as cairn serve runs under the harness.
+func newServeFixture(b *testing.B) *fixture {
+	tel, err := telemetry.New(context.Background(), telemetry.Config{}, slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return newFixtureWith(b, tel)
+}
+
+func newFixtureWith(b *testing.B, tel *telemetry.Telemetry) *fixture {
 	b.Helper()
 	ctx := context.Background()
 	url := storetest.URL(b)
@@ -91,8 +105,11 @@ func newFixture(b *testing.B) *fixture {
 	if err := s.CachePrincipals(ctx, url, 0); err != nil {
 		b.Fatal(err)
 	}
+	if tel != nil {
+		s.Observe(tel.QueryHook(), func(edge string, keys int) { tel.LoaderBatch.WithLabelValues(edge).Observe(float64(keys)) })
+	}
 	f := &fixture{store: s, demo: d, tokens: map[string]string{},
-		handler: server.New(server.Config{Store: s, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})}
+		handler: server.New(server.Config{Store: s, Tokens: tokens, Telemetry: tel, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})}
 	for who, id := range map[string]string{"owner": d.Owner, "alice": d.Alice} {
 		if f.tokens[who], _, err = tokens.Sign(id); err != nil {
 			b.Fatal(err)
@@ -147,12 +164,64 @@ func BenchmarkDeepReadParallel(b *testing.B) {
 // tier's names.
 func BenchmarkSmallRead(b *testing.B) {
 	f := newFixture(b)
+	q := f.smallRead(b)
+	for b.Loop() {
+		f.serve(b, "alice", q)
+	}
+}
+
+// BenchmarkSmallReadServe is workload 2 through the handler as cairn serve
+// builds it: with telemetry (metrics; the request log line at info level is
+// below the harness's warn level, as under the harness).
+func BenchmarkSmallReadServe(b *testing.B) {
+	f := newServeFixture(b)
+	q := f.smallRead(b)
+	defer reportCPU(b)()
+	for b.Loop() {
+		f.serve(b, "alice", q)
+	}
+}
+
+// BenchmarkSmallReadServeParallel is BenchmarkSmallReadServe with
+// GOMAXPROCS requests at once, as the harness's 10 connections keep the
+// server busy.
+func BenchmarkSmallReadServeParallel(b *testing.B) {
+	f := newServeFixture(b)
+	q := f.smallRead(b)
+	b.ResetTimer()
+	defer reportCPU(b)()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			f.serve(b, "alice", q)
+		}
+	})
+}
+
+// reportCPU reports the CPU time (user and system) this process spends per
+// operation from now until the returned function runs: the gateway's CPU,
+// without PostgreSQL's, and less sensitive to a busy machine than ns/op.
+func reportCPU(b *testing.B) func() {
+	start := cpuTime()
+	return func() {
+		if b.N > 0 {
+			b.ReportMetric(float64((cpuTime()-start).Microseconds())/float64(b.N), "cpu-µs/op")
+		}
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// smallRead returns the body of workload 2 for one of customer A's instances.
+func (f *fixture) smallRead(b *testing.B) []byte {
 	var id string
 	if err := f.store.DB().NewRaw("SELECT id FROM resource_instances WHERE tenant_id = ? LIMIT 1", f.demo.CustomerA).Scan(context.Background(), &id); err != nil {
 		b.Fatal(err)
 	}
-	q := body(`query($id: ID!) { instance(id: $id) { id status resource { name tier { name } } } }`, map[string]any{"id": id})
-	for b.Loop() {
-		f.serve(b, "alice", q)
-	}
+	return body(`query($id: ID!) { instance(id: $id) { id status resource { name tier { name } } } }`, map[string]any{"id": id})
 }

@@ -79,11 +79,12 @@ func useEdge(gql *handler.Server, e Edge, reg *persisted.Registry) {
 		if op == nil || op.Operation == ast.Subscription {
 			return next(ctx)
 		}
+		// The deadline counts from here; it bounds the response handler,
+		// where a query or mutation runs (what runs before it, in the
+		// operation interceptors, reads no data), so one timer does.
 		deadline := time.Now().Add(e.Timeout)
-		ctx, cancel := context.WithDeadline(ctx, deadline)
 		rh := next(ctx)
 		return func(ctx context.Context) *graphql.Response {
-			defer cancel()
 			ctx, cancel := context.WithDeadline(ctx, deadline)
 			defer cancel()
 			if ctx.Err() != nil { // gqlgen would answer nothing at all
@@ -109,6 +110,13 @@ type edgeState struct {
 	method  string
 	timeout time.Duration
 	status  int // when set, the HTTP status of the response
+
+	// params are the request's parameters, decoded by limitBody for
+	// postTransport.
+	params *graphql.RawParams
+	// statementsByTransport is set when postTransport writes the response
+	// and its extensions.sqlStatements (reportStatements leaves it alone).
+	statementsByTransport bool
 }
 
 type edgeStateKey struct{}
@@ -124,13 +132,18 @@ func stateOf(ctx context.Context) *edgeState {
 // execution of each query or mutation: see useEdge.)
 func edgeHandler(e Edge, next http.Handler) http.Handler {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st := &edgeState{method: r.Method, timeout: e.Timeout}
+		x := &struct { // one allocation for both
+			st edgeState
+			rw responseBuffer
+		}{st: edgeState{method: r.Method, timeout: e.Timeout}}
+		st := &x.st
 		r = r.WithContext(context.WithValue(r.Context(), edgeStateKey{}, st))
 		if !bufferable(r) { // subscriptions: long-lived, streamed
 			next.ServeHTTP(w, r)
 			return
 		}
-		rw := &responseBuffer{w: w}
+		rw := &x.rw
+		rw.w = w
 		next.ServeHTTP(rw, r)
 		rw.finish(r, st)
 	})

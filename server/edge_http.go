@@ -35,11 +35,12 @@ func bufferable(r *http.Request) bool {
 	return r.Header.Get("Upgrade") == "" && !strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }
 
-// responseBuffer holds a response until the handler is done.
+// responseBuffer holds a response until the handler is done, in a buffer
+// of respBufs.
 type responseBuffer struct {
 	w      http.ResponseWriter
 	status int
-	body   bytes.Buffer
+	body   *bytes.Buffer
 }
 
 func (b *responseBuffer) Header() http.Header { return b.w.Header() }
@@ -51,19 +52,34 @@ func (b *responseBuffer) WriteHeader(status int) {
 }
 
 func (b *responseBuffer) Write(p []byte) (int, error) {
+	b.started()
+	return b.buffer().Write(p)
+}
+
+// started records that the body began (with status 200 unless one was set).
+func (b *responseBuffer) started() {
 	if b.status == 0 {
 		b.status = http.StatusOK
 	}
-	return b.body.Write(p)
+}
+
+func (b *responseBuffer) buffer() *bytes.Buffer {
+	if b.body == nil {
+		b.body = respBufs.Get().(*bytes.Buffer)
+	}
+	return b.body
 }
 
 func (b *responseBuffer) finish(r *http.Request, st *edgeState) {
+	body := b.buffer()
+	defer putRespBuf(body) // written (copied) by then
+	b.body = nil
 	status := b.status
 	if status == 0 {
 		status = http.StatusOK
 	}
 	h := b.w.Header()
-	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	mt := mediaType(h.Get("Content-Type"))
 	var resp struct {
 		Data   json.RawMessage `json:"data"`
 		Errors []struct {
@@ -72,7 +88,7 @@ func (b *responseBuffer) finish(r *http.Request, st *edgeState) {
 	}
 	// Only a graphql-response+json answer's status and a GET's ETag read the
 	// body; an application/json POST (most requests) is not decoded again.
-	isJSON := (mt == graphqlResponseJSON || mt == "application/json" && r.Method == http.MethodGet) && json.Unmarshal(b.body.Bytes(), &resp) == nil
+	isJSON := (mt == graphqlResponseJSON || mt == "application/json" && r.Method == http.MethodGet) && json.Unmarshal(body.Bytes(), &resp) == nil
 	switch {
 	case st.status != 0:
 		status = st.status
@@ -83,7 +99,7 @@ func (b *responseBuffer) finish(r *http.Request, st *edgeState) {
 		status = http.StatusBadRequest
 	}
 	if r.Method == http.MethodGet && status == http.StatusOK && isJSON && len(resp.Errors) == 0 {
-		sum := sha256.Sum256(b.body.Bytes())
+		sum := sha256.Sum256(body.Bytes())
 		etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
 		h.Set("ETag", etag)
 		h.Set("Cache-Control", "private, no-cache")
@@ -94,9 +110,9 @@ func (b *responseBuffer) finish(r *http.Request, st *edgeState) {
 			return
 		}
 	}
-	h.Set("Content-Length", strconv.Itoa(b.body.Len()))
+	h.Set("Content-Length", strconv.Itoa(body.Len()))
 	b.w.WriteHeader(status)
-	_, _ = b.w.Write(b.body.Bytes())
+	_, _ = b.w.Write(body.Bytes())
 }
 
 // requestError reports whether a response is that of a request error (the
@@ -134,6 +150,9 @@ func simpleContentType(r *http.Request) bool {
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		return true
+	}
+	if ct == "application/json" {
+		return false
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && (mt == "text/plain" || mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data")

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
+	"weak"
 
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
@@ -20,7 +22,25 @@ import (
 type limits struct {
 	edge Edge
 	es   graphql.ExecutableSchema
+
+	// measured remembers the measures of the operations seen last: with
+	// gqlgen's query cache the same document (and operation) comes back
+	// for every request that sends the same text. The keys are weak: an
+	// operation the query cache dropped is not kept alive here.
+	mu       sync.Mutex
+	measured map[weak.Pointer[ast.OperationDefinition]]*measures
 }
+
+// measures are an operation's root fields, aliases, depth and, when no
+// variable can change it, its cost.
+type measures struct {
+	rootFields, aliases, depth int
+	fixedCost                  bool
+	cost                       int
+}
+
+// maxMeasured bounds limits.measured; it is emptied when full.
+const maxMeasured = 1000
 
 var _ interface {
 	graphql.HandlerExtension
@@ -51,19 +71,108 @@ func (l *limits) check(ctx context.Context, op *ast.OperationDefinition, vars ma
 		return cairn.Errorf(cairn.EBADINPUT, "GET requests run queries only; send this %s with POST and Content-Type: application/json.", op.Operation)
 	}
 	e := l.edge
-	if n := len(fields(op.SelectionSet)); n > e.MaxRootFields {
+	m := l.measure(ctx, op, vars)
+	if n := m.rootFields; n > e.MaxRootFields {
 		return cairn.Errorf(cairn.EBADINPUT, "The operation asks for %d top-level fields; the limit is %d: split it into several operations.", n, e.MaxRootFields)
 	}
-	if n := aliases(op.SelectionSet, 0); n > e.MaxAliases {
+	if n := m.aliases; n > e.MaxAliases {
 		return cairn.Errorf(cairn.EBADINPUT, "The operation uses %d aliases; the limit is %d: ask for fewer aliased fields, or use nodes(ids:) for many objects.", n, e.MaxAliases)
 	}
-	if d := depth(op.SelectionSet, 0); d > e.MaxDepth {
+	if d := m.depth; d > e.MaxDepth {
 		return cairn.Errorf(cairn.EBADINPUT, "The operation is %d fields deep; the limit is %d: ask for fewer nested levels, or fetch deeper objects by ID in a second operation.", d, e.MaxDepth)
 	}
-	if c := complexity.Calculate(ctx, costed{l.es}, op, vars); e.MaxCost > 0 && c > e.MaxCost {
+	if e.MaxCost <= 0 {
+		return nil
+	}
+	c := m.cost
+	if !m.fixedCost {
+		c = complexity.Calculate(ctx, costed{l.es}, op, vars)
+	}
+	if c > e.MaxCost {
 		return cairn.Errorf(cairn.EBADINPUT, "The operation may cost %d; the limit is %d (a field costs 1, and what a connection selects counts once per item of its first or last, %d when not given): ask for smaller pages or fewer fields.", c, e.MaxCost, cairn.DefaultPageSize)
 	}
 	return nil
+}
+
+// measure returns the measures of op, remembered from an earlier request
+// when it can be; the cost is computed (once) only when a cost limit is set.
+func (l *limits) measure(ctx context.Context, op *ast.OperationDefinition, vars map[string]any) *measures {
+	key := weak.Make(op)
+	l.mu.Lock()
+	m, ok := l.measured[key]
+	l.mu.Unlock()
+	if ok {
+		return m
+	}
+	m = &measures{rootFields: len(fields(op.SelectionSet)), aliases: aliases(op.SelectionSet, 0), depth: depth(op.SelectionSet, 0)}
+	if l.edge.MaxCost > 0 && fixedCost(op.SelectionSet, 0) {
+		m.fixedCost, m.cost = true, complexity.Calculate(ctx, costed{l.es}, op, vars)
+	}
+	l.mu.Lock()
+	if l.measured == nil || len(l.measured) >= maxMeasured {
+		l.measured = map[weak.Pointer[ast.OperationDefinition]]*measures{}
+	}
+	l.measured[key] = m
+	l.mu.Unlock()
+	return m
+}
+
+// costArgs are the arguments costed reads.
+var costArgs = map[string]bool{"first": true, "last": true, "ids": true}
+
+// fixedCost reports whether no variable can change the cost of what set
+// selects: none is given to an argument costed reads, nor to a directive
+// (@skip and @include decide which fields count).
+func fixedCost(set ast.SelectionSet, level int) bool {
+	if level > maxWalk {
+		return false
+	}
+	for _, s := range set {
+		var dirs ast.DirectiveList
+		var sub ast.SelectionSet
+		switch s := s.(type) {
+		case *ast.Field:
+			for _, a := range s.Arguments {
+				if costArgs[a.Name] && hasVariable(a.Value) {
+					return false
+				}
+			}
+			dirs, sub = s.Directives, s.SelectionSet
+		case *ast.InlineFragment:
+			dirs, sub = s.Directives, s.SelectionSet
+		case *ast.FragmentSpread:
+			if s.Definition == nil {
+				return false
+			}
+			dirs, sub = s.Directives, s.Definition.SelectionSet
+		}
+		for _, d := range dirs {
+			for _, a := range d.Arguments {
+				if hasVariable(a.Value) {
+					return false
+				}
+			}
+		}
+		if !fixedCost(sub, level+1) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasVariable(v *ast.Value) bool {
+	if v == nil {
+		return false
+	}
+	if v.Kind == ast.Variable {
+		return true
+	}
+	for _, c := range v.Children {
+		if hasVariable(c.Value) {
+			return true
+		}
+	}
+	return false
 }
 
 // fields returns the fields of a selection set, fragments inlined.

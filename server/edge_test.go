@@ -44,6 +44,30 @@ func TestLimits(t *testing.T) {
 			t.Errorf("errors: %v", r.Errors)
 		}
 	})
+	// The measures of an operation are remembered between requests (the
+	// query cache gives the same document back); a cost that depends on
+	// variables is computed for each request.
+	t.Run("SameOperationOtherVariables", func(t *testing.T) {
+		for _, tc := range []struct {
+			query string
+			vars  map[string]any
+			cost  string // "" when within the limit
+		}{
+			{`query($n: Int) { instances(first: $n) { nodes { id status region } } }`, map[string]any{"n": 5}, ""},
+			{`query($n: Int) { instances(first: $n) { nodes { id status region } } }`, map[string]any{"n": 500}, "may cost 2001"},
+			{`query($n: Int) { instances(first: $n) { nodes { id status region } } }`, map[string]any{"n": 5}, ""},
+			{`query($s: [InstanceStatus!]) { instances(first: 100, filter: {status: $s}) { nodes { id status region } } }`, map[string]any{"s": []string{"RUNNING"}}, ""},
+			{`query($s: [InstanceStatus!]) { instances(first: 100, filter: {status: $s}) { nodes { id status region } } }`, map[string]any{"s": []string{"STOPPED"}}, ""},
+		} {
+			r := e.do("alice", tc.query, tc.vars)
+			switch {
+			case tc.cost == "" && len(r.Errors) > 0 && r.code() == "BAD_USER_INPUT":
+				t.Errorf("%v: refused: %v", tc.vars, r.Errors)
+			case tc.cost != "" && (r.code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, tc.cost)):
+				t.Errorf("%v: got %s %v, want BAD_USER_INPUT containing %q", tc.vars, r.code(), r.Errors, tc.cost)
+			}
+		}
+	})
 	t.Run("Timeout", func(t *testing.T) {
 		e, _ := setupEdge(t, server.Edge{Timeout: time.Nanosecond})
 		r := e.do("alice", `{ tenants(first: 1) { totalCount } }`, nil)

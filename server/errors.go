@@ -67,10 +67,14 @@ func recoverer(log *slog.Logger) graphql.RecoverFunc {
 }
 
 // reportStatements adds the number of SQL statements the request ran to the
-// response's extensions, so a client can see what its query costs.
+// response's extensions, so a client can see what its query costs. A POST's
+// response gets it from postTransport as it is written (no map per response).
 func reportStatements(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
 	if resp == nil {
+		return resp
+	}
+	if st := stateOf(ctx); st != nil && st.statementsByTransport {
 		return resp
 	}
 	if c := store.StatementCounterFrom(ctx); c != nil {

@@ -67,7 +67,7 @@ func New(cfg Config) http.Handler {
 	gql.AddTransport(transport.Options{})
 	addLive(gql, cfg, federation) // websockets and SSE: server/live.go
 	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
+	gql.AddTransport(postTransport{}) // transport.POST over the body limitBody decoded: server/body.go
 	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
 	} else {
@@ -89,7 +89,7 @@ func New(cfg Config) http.Handler {
 		limiter.refused = func(kind string) { cfg.Telemetry.RateLimited.WithLabelValues(kind).Inc() }
 	}
 	api := authenticate(cfg, federation)(limitRate(limiter, perRequest(cfg.Store, gql)))
-	api = limitBody(cfg.MaxBodyBytes, persisted.LiftDocumentID(api))
+	api = limitBody(cfg.MaxBodyBytes, api) // and persisted operation IDs given as documentId, doc_id or id
 	api = edgeHandler(cfg.Edge, endStreams(cfg.Shutdown, api))
 
 	mux := http.NewServeMux()

@@ -135,3 +135,59 @@ func TestTraces(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsWithoutRequestLog checks that with the logger above info (as
+// the benchmark harness runs cairn) requests write no log line and still
+// move the metrics, for each operation name and outcome.
+func TestMetricsWithoutRequestLog(t *testing.T) {
+	t.Parallel()
+	s := storetest.New(t)
+	d, err := s.SeedDemo(context.Background(), demoHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	tel, err := telemetry.New(context.Background(), telemetry.Config{}, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := auth.NewKey()
+	tokens, _ := auth.NewTokens("http://cairn.test", time.Hour, []auth.Key{key})
+	srv := httptest.NewServer(server.New(server.Config{Store: s, Tokens: tokens, Telemetry: tel}))
+	defer srv.Close()
+	tok, _, _ := tokens.Sign(d.Alice)
+	for _, q := range []string{
+		`{"query": "query A { viewer { user { id } } }"}`,
+		`{"query": "query A { viewer { user { id } } }"}`,
+		`{"query": "query B { instance(id: \"instance-nope\") { id } }"}`,
+	} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(q))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	res, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{
+		`cairn_graphql_requests_total{operation="A",outcome="ok"} 2`,
+		`cairn_graphql_requests_total{operation="B",outcome="error"} 1`,
+		`cairn_graphql_errors_total{code="NOT_FOUND"} 1`,
+		`cairn_graphql_request_duration_seconds_count{operation="A"} 2`,
+		`cairn_sql_statements_per_request_count 3`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if logs.Len() != 0 {
+		t.Errorf("log lines at warn level:\n%s", logs.String())
+	}
+}

@@ -3,9 +3,11 @@ package telemetry
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -21,7 +23,10 @@ type RequestInfo struct {
 // Extension is the gqlgen extension that traces, measures and logs each
 // GraphQL request: one log line per request with its operation name,
 // duration, principal, SQL statements and error codes. It never logs
-// variables, tokens or secrets.
+// variables, tokens or secrets. It runs for every response, websocket
+// subscription events included, so it allocates little: no span when
+// tracing is off, no log attributes below the logger's level, and the
+// metrics of each operation name looked up once.
 func (t *Telemetry) Extension(info RequestInfo) graphql.HandlerExtension {
 	return &extension{t: t, info: info}
 }
@@ -29,6 +34,40 @@ func (t *Telemetry) Extension(info RequestInfo) graphql.HandlerExtension {
 type extension struct {
 	t    *Telemetry
 	info RequestInfo
+
+	// The metrics' children, looked up once per operation name (and
+	// outcome); the vectors keep a child per name anyway.
+	mu        sync.RWMutex
+	requests  map[outcomeKey]prometheus.Counter
+	durations map[string]prometheus.Observer
+}
+
+type outcomeKey struct{ operation, outcome string }
+
+// observe counts a request of operation name with its outcome and duration.
+func (e *extension) observe(name, outcome string, took time.Duration) {
+	k := outcomeKey{name, outcome}
+	e.mu.RLock()
+	c, ok := e.requests[k]
+	o := e.durations[name]
+	e.mu.RUnlock()
+	if !ok || o == nil {
+		e.mu.Lock()
+		if e.requests == nil {
+			e.requests, e.durations = map[outcomeKey]prometheus.Counter{}, map[string]prometheus.Observer{}
+		}
+		if c, ok = e.requests[k]; !ok {
+			c = e.t.Requests.WithLabelValues(name, outcome)
+			e.requests[k] = c
+		}
+		if o = e.durations[name]; o == nil {
+			o = e.t.RequestDuration.WithLabelValues(name)
+			e.durations[name] = o
+		}
+		e.mu.Unlock()
+	}
+	c.Inc()
+	o.Observe(took.Seconds())
 }
 
 var (
@@ -39,8 +78,12 @@ var (
 func (e *extension) ExtensionName() string                   { return "CairnTelemetry" }
 func (e *extension) Validate(graphql.ExecutableSchema) error { return nil }
 
-// InterceptOperation opens the request's span, so resolvers and SQL nest in it.
+// InterceptOperation opens the request's span, so resolvers and SQL nest in
+// it; with tracing off there is nothing to open.
 func (e *extension) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if e.t.provider == nil {
+		return next(ctx)
+	}
 	oc := graphql.GetOperationContext(ctx)
 	ctx, span := e.t.Tracer.Start(ctx, "graphql "+operationName(oc), trace.WithSpanKind(trace.SpanKindServer))
 	handler := next(ctx)
@@ -66,36 +109,48 @@ func (e *extension) InterceptResponse(ctx context.Context, next graphql.Response
 	took := time.Since(start)
 	outcome := "ok"
 	var errCodes []string
-	for _, err := range resp.Errors {
-		code, _ := err.Extensions["code"].(string)
-		errCodes = append(errCodes, code)
-		e.t.Errors.WithLabelValues(code).Inc()
+	if len(resp.Errors) > 0 {
 		outcome = "error"
+		errCodes = make([]string, 0, len(resp.Errors))
+		for _, err := range resp.Errors {
+			code, _ := err.Extensions["code"].(string)
+			errCodes = append(errCodes, code)
+			e.t.Errors.WithLabelValues(code).Inc()
+		}
 	}
-	e.t.Requests.WithLabelValues(name, outcome).Inc()
-	e.t.RequestDuration.WithLabelValues(name).Observe(took.Seconds())
-	attrs := []any{"operation", name, "duration", took, "outcome", outcome}
+	e.observe(name, outcome, took)
+	statements := -1
 	if e.info.Statements != nil {
-		n := e.info.Statements(ctx)
-		e.t.StatementsPerReq.Observe(float64(n))
-		attrs = append(attrs, "sql_statements", n)
-	}
-	if e.info.Principal != nil {
-		attrs = append(attrs, "principal", e.info.Principal(ctx))
-	}
-	if len(errCodes) > 0 {
-		attrs = append(attrs, "errors", errCodes)
+		statements = e.info.Statements(ctx)
+		e.t.StatementsPerReq.Observe(float64(statements))
 	}
 	span := trace.SpanFromContext(ctx)
-	if sc := span.SpanContext(); sc.IsValid() {
-		attrs = append(attrs, "trace_id", sc.TraceID().String())
+	sc := span.SpanContext()
+	if sc.IsValid() {
 		span.SetAttributes(attribute.String("graphql.operation.name", name), attribute.StringSlice("cairn.error_codes", errCodes))
 		if outcome == "error" {
 			span.SetStatus(codes.Error, "request had errors")
 		}
 		span.End()
 	}
-	e.t.Logger.LogAttrs(ctx, slog.LevelInfo, "graphql request", argsToAttrs(attrs)...)
+	if !e.t.Logger.Enabled(ctx, slog.LevelInfo) {
+		return resp
+	}
+	attrs := make([]slog.Attr, 0, 7)
+	attrs = append(attrs, slog.String("operation", name), slog.Duration("duration", took), slog.String("outcome", outcome))
+	if statements >= 0 {
+		attrs = append(attrs, slog.Int("sql_statements", statements))
+	}
+	if e.info.Principal != nil {
+		attrs = append(attrs, slog.String("principal", e.info.Principal(ctx)))
+	}
+	if len(errCodes) > 0 {
+		attrs = append(attrs, slog.Any("errors", errCodes))
+	}
+	if sc.IsValid() {
+		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
+	}
+	e.t.Logger.LogAttrs(ctx, slog.LevelInfo, "graphql request", attrs...)
 	return resp
 }
 
@@ -107,17 +162,17 @@ func operationName(oc *graphql.OperationContext) string {
 		if oc.Operation.Name != "" {
 			return oc.Operation.Name
 		}
+		switch oc.Operation.Operation { // constants: no string built per request
+		case "query":
+			return "anonymous query"
+		case "mutation":
+			return "anonymous mutation"
+		case "subscription":
+			return "anonymous subscription"
+		}
 		return "anonymous " + string(oc.Operation.Operation)
 	}
 	return "unknown"
-}
-
-func argsToAttrs(args []any) []slog.Attr {
-	attrs := make([]slog.Attr, 0, len(args)/2)
-	for i := 0; i+1 < len(args); i += 2 {
-		attrs = append(attrs, slog.Any(args[i].(string), args[i+1]))
-	}
-	return attrs
 }
 
 // FieldTracer returns the gqlgen extension that gives each resolver call (the
