@@ -105,15 +105,7 @@ func (b *Bus) Close() {
 }
 
 func (b *Bus) listen(ctx context.Context) (*pgx.Conn, error) {
-	conn, err := pgx.Connect(ctx, b.cfg.URL)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := conn.Exec(ctx, "LISTEN "+store.EventChannel); err != nil {
-		conn.Close(ctx)
-		return nil, err
-	}
-	return conn, nil
+	return store.Listen(ctx, b.cfg.URL, store.EventChannel, "cairn event bus")
 }
 
 // run waits for notifications and dispatches; it reconnects when the

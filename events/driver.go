@@ -1,6 +1,10 @@
 package events
 
-import "context"
+import (
+	"context"
+
+	"github.com/cairn-dev/cairn"
+)
 
 // Driver delivers a subscription without a goroutine of its own. A
 // transport that can (server/ws.go) puts one in the context of each
@@ -14,6 +18,13 @@ type Driver interface {
 	// resolver's channel, or closed it, so that gqlgen's response handler
 	// then reads the channel without waiting.
 	Drive(pump func() bool) (ready func())
+	// Reuse is called by a pump, before it puts an item in the channel,
+	// when the item is made of ev alone (nothing of the subscriber's or of
+	// the moment). True means the transport answers with the response it
+	// made for ev on an identical subscription (same document, variables
+	// and principal), and the pump puts nothing in the channel; the pump
+	// still returns true.
+	Reuse(ev *cairn.AuditEvent) bool
 }
 
 type driverKey struct{}

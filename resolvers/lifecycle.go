@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 
 	"github.com/cairn-dev/cairn"
 	"github.com/cairn-dev/cairn/events"
@@ -53,39 +54,43 @@ func (r *Resolver) subscribe(ctx context.Context, after *string, f *cairn.AuditE
 // feed returns the channel of a subscription resolver, fed from sub: first
 // (unless nil) comes first, and ends the subscription when firstLast; then
 // conv maps each event to the item sent (nil: none), and last says the
-// subscription ends after it. An error of conv ends the subscription.
+// subscription ends after it. An error of conv ends the subscription. pure
+// says conv's item is made of the event alone (the same for any subscriber
+// at any moment), so that a transport may send the response it made for the
+// event on an identical subscription (events.Driver.Reuse).
 //
 // Under a transport that drives subscriptions (events.DriverFrom) no
 // goroutine runs: the transport pumps one item at a time into a channel of
 // one. Otherwise (server-sent events) a goroutine feeds the channel.
-func feed[T any](ctx context.Context, sub *events.Sub, first *T, firstLast bool, conv func(*cairn.AuditEvent) (item *T, last bool, err error)) <-chan *T {
+func feed[T any](ctx context.Context, sub *events.Sub, first *T, firstLast, pure bool, conv func(*cairn.AuditEvent) (item *T, last bool, err error)) <-chan *T {
 	done := first != nil && firstLast
-	// produce returns the next item; nil and false when none waits yet,
-	// nil and true when the subscription ended.
-	produce := func() (*T, bool) {
+	// produce returns the next item and the event it was made of (nil for
+	// first); nil and false when none waits yet, nil and true when the
+	// subscription ended.
+	produce := func() (*T, *cairn.AuditEvent, bool) {
 		if first != nil {
 			item := first
 			first = nil
-			return item, false
+			return item, nil, false
 		}
 		if done {
-			return nil, true
+			return nil, nil, true
 		}
 		for {
 			ev, err := sub.Next()
 			if err != nil {
-				return nil, true
+				return nil, nil, true
 			}
 			if ev == nil {
-				return nil, false
+				return nil, nil, false
 			}
 			item, last, err := conv(ev)
 			if err != nil {
-				return nil, true
+				return nil, nil, true
 			}
 			if item != nil {
 				done = last
-				return item, false
+				return item, ev, false
 			}
 		}
 	}
@@ -96,9 +101,12 @@ func feed[T any](ctx context.Context, sub *events.Sub, first *T, firstLast bool,
 			if closed {
 				return false
 			}
-			item, end := produce()
+			item, ev, end := produce()
 			switch {
 			case item != nil:
+				if pure && ev != nil && d.Reuse(ev) {
+					return true // the transport answers it
+				}
 				out <- item // the transport reads it before it pumps again
 				return true
 			case end:
@@ -127,7 +135,7 @@ func feed[T any](ctx context.Context, sub *events.Sub, first *T, firstLast bool,
 		defer close(out)
 		defer sub.Close()
 		for {
-			item, end := produce()
+			item, _, end := produce()
 			if end {
 				return
 			}
@@ -147,6 +155,37 @@ func feed[T any](ctx context.Context, sub *events.Sub, first *T, firstLast bool,
 		}
 	}()
 	return out
+}
+
+// statusChanges is the change made of the last event the bus delivered: the
+// subscribers of one event (thousands on a replica) share it instead of each
+// making its own, cursor string included. Changes are never modified once
+// made.
+var statusChanges perEvent[cairn.InstanceStatusChange]
+
+// perEvent keeps the item made of the last event it was asked about.
+type perEvent[T any] struct{ last atomic.Pointer[eventItem[T]] }
+
+type eventItem[T any] struct {
+	ev   *cairn.AuditEvent
+	item *T
+}
+
+// get returns mk(ev), made once for the same event (the same pointer: the
+// bus offers one to all its subscribers).
+func (p *perEvent[T]) get(ev *cairn.AuditEvent, mk func(*cairn.AuditEvent) *T) *T {
+	if last := p.last.Load(); last != nil && last.ev == ev {
+		return last.item
+	}
+	item := mk(ev)
+	p.last.Store(&eventItem[T]{ev: ev, item: item})
+	return item
+}
+
+// statusChange is the change an event records; ev has a status and an
+// instance.
+func statusChange(ev *cairn.AuditEvent) *cairn.InstanceStatusChange {
+	return &cairn.InstanceStatusChange{Event: ev, InstanceID: *ev.InstanceID, PreviousStatus: ev.PreviousStatus, Status: *ev.Status, At: ev.Time, Cursor: ev.Cursor()}
 }
 
 // masked replaces the value of a secret request parameter.

@@ -162,8 +162,8 @@ func (r *subscriptionResolver) InstanceStatusChanged(ctx context.Context, filter
 	if err != nil {
 		return nil, err
 	}
-	return feed(ctx, sub, nil, false, func(ev *cairn.AuditEvent) (*cairn.InstanceStatusChange, bool, error) {
-		return &cairn.InstanceStatusChange{Event: ev, InstanceID: *ev.InstanceID, PreviousStatus: ev.PreviousStatus, Status: *ev.Status, At: ev.Time, Cursor: ev.Cursor()}, false, nil
+	return feed(ctx, sub, nil, false, true, func(ev *cairn.AuditEvent) (*cairn.InstanceStatusChange, bool, error) {
+		return statusChanges.get(ev, statusChange), false, nil
 	}), nil
 }
 
@@ -172,7 +172,7 @@ func (r *subscriptionResolver) AuditEventAdded(ctx context.Context, filter *cair
 	if err != nil {
 		return nil, err
 	}
-	return feed(ctx, sub, nil, false, func(ev *cairn.AuditEvent) (*cairn.AuditEvent, bool, error) { return ev, false, nil }), nil
+	return feed(ctx, sub, nil, false, true, func(ev *cairn.AuditEvent) (*cairn.AuditEvent, bool, error) { return ev, false, nil }), nil
 }
 
 func (r *subscriptionResolver) OperationUpdated(ctx context.Context, id string) (<-chan *cairn.Operation, error) {
@@ -187,7 +187,7 @@ func (r *subscriptionResolver) OperationUpdated(ctx context.Context, id string) 
 		sub.Close()
 		return nil, err
 	}
-	return feed(ctx, sub, op, op.Status.Done(), func(*cairn.AuditEvent) (*cairn.Operation, bool, error) {
+	return feed(ctx, sub, op, op.Status.Done(), false, func(*cairn.AuditEvent) (*cairn.Operation, bool, error) {
 		op, err := r.Store.Operation(ctx, id)
 		if err != nil {
 			return nil, false, err

@@ -48,7 +48,10 @@ const DefaultRecheck = 30 * time.Second
 // authenticated at connection_init with the same bearer tokens as HTTP, and
 // server-sent events, authenticated by the HTTP middleware. It must come before the POST transport, which would
 // otherwise take SSE requests.
-func addLive(gql *handler.Server, cfg Config, federation *auth.OIDC) {
+//
+// It returns the websocket transport, whose shareResponses must then be
+// installed after every other extension (server.go).
+func addLive(gql *handler.Server, cfg Config, federation *auth.OIDC) *wsTransport {
 	recheck := cfg.Live.Recheck
 	if recheck <= 0 {
 		recheck = DefaultRecheck
@@ -93,6 +96,7 @@ func addLive(gql *handler.Server, cfg Config, federation *auth.OIDC) {
 		})
 		return next(ctx)
 	})
+	return ws
 }
 
 // wsInit authenticates a websocket at connection_init: the payload's

@@ -71,7 +71,7 @@ func setupLiveWith(t testing.TB, live server.Live) *liveEnv {
 	srv := httptest.NewServer(server.New(server.Config{Store: s, Tokens: tokens, Live: live}))
 	t.Cleanup(srv.Close)
 	e.srv = srv
-	for name, id := range map[string]string{"alice": d.Alice, "bob": d.Bob} {
+	for name, id := range map[string]string{"alice": d.Alice, "bob": d.Bob, "owner": d.Owner} {
 		if e.tokens[name], _, err = tokens.Sign(id); err != nil {
 			t.Fatal(err)
 		}

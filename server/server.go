@@ -65,7 +65,7 @@ func New(cfg Config) http.Handler {
 		Resolvers: &resolvers.Resolver{Store: cfg.Store, Tokens: cfg.Tokens, Persisted: registry, OIDC: federation, Bus: cfg.Live.Bus},
 	}))
 	gql.AddTransport(transport.Options{})
-	addLive(gql, cfg, federation) // websockets and SSE: server/live.go
+	ws := addLive(gql, cfg, federation) // websockets and SSE: server/live.go
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(postTransport{}) // transport.POST over the body limitBody decoded: server/body.go
 	if cfg.Introspection {
@@ -83,6 +83,9 @@ func New(cfg Config) http.Handler {
 			gql.Use(ft)
 		}
 	}
+	// Last: identical subscriptions share their data inside every other
+	// response interceptor (server/ws_share.go).
+	ws.shareResponses(gql)
 
 	limiter := newLimiter(cfg.Edge.APIKeyRate, cfg.Edge.UserRate)
 	if cfg.Telemetry != nil {

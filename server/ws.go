@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,8 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+	"weak"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -48,10 +51,14 @@ type wsTransport struct {
 	writeTimeout time.Duration // a client that takes longer to accept a frame is disconnected
 	readLimit    int64
 	log          *slog.Logger
+	sharing      bool // shareResponses is installed: set before the first connection
 
 	mu       sync.Mutex
 	conns    map[*wsConn]struct{} // open connections; guarded by mu
 	shutdown bool                 // guarded by mu
+	// groups are the identical subscriptions by shareKey; an entry goes
+	// when its group's last subscription does. Guarded by mu.
+	groups map[string]weak.Pointer[shareGroup]
 }
 
 var _ graphql.Transport = (*wsTransport)(nil)
@@ -107,7 +114,7 @@ func (t *wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 			headers[http.CanonicalHeaderKey(h)] = v
 		}
 	}
-	c := &wsConn{t: t, ws: ws, net: lw.conn, br: lw.br, pending: lw.pending, exec: exec, headers: headers, legacy: legacy, ctx: ctx, ops: map[string]*wsOp{}}
+	c := &wsConn{t: t, ws: ws, net: lw.conn, out: lw.out, br: lw.br, pending: lw.pending, exec: exec, headers: headers, legacy: legacy, ctx: ctx, ops: map[string]*wsOp{}}
 	if legacy {
 		c.names = gwsNames
 	} else {
@@ -150,6 +157,7 @@ func overWebsocket(ctx context.Context) bool { return ctx.Value(wsKey{}) != nil 
 type leanHijacker struct {
 	http.ResponseWriter
 	conn    net.Conn
+	out     *lockedConn   // what the websocket writes to
 	br      *bufio.Reader // the websocket's reader
 	pending bool          // the client sent bytes before the upgrade's answer
 }
@@ -160,6 +168,7 @@ func (l *leanHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	l.conn = conn
+	l.out = &lockedConn{Conn: conn}
 	br := brw.Reader
 	l.pending = br.Buffered() > 0
 	if n := br.Buffered(); n <= wsReadBuffer {
@@ -171,7 +180,24 @@ func (l *leanHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		}
 	}
 	l.br = br
-	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, wsWriteBuffer)), nil
+	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(l.out, wsWriteBuffer)), nil
+}
+
+// lockedConn is the connection as the websocket library writes to it: the
+// library writes only control and close frames, each in one Write (the
+// frames are smaller than its buffer), and the transport writes its
+// messages' frames itself (wsConn.write); both hold mu, so frames never
+// interleave.
+type lockedConn struct {
+	net.Conn
+	mu       sync.Mutex
+	deadline int64 // the write deadline last set, UnixNano; guarded by mu
+}
+
+func (l *lockedConn) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.Conn.Write(p)
 }
 
 // wsNames are the message types of a protocol.
@@ -189,6 +215,7 @@ type wsConn struct {
 	t       *wsTransport
 	ws      *websocket.Conn
 	net     net.Conn
+	out     *lockedConn   // frames are written to it
 	br      *bufio.Reader // ws reads through it
 	rmu     sync.Mutex    // held by serve to look into br and by the close handshake, which reads it
 	pending bool          // bytes came before the upgrade: read before waiting
@@ -196,6 +223,7 @@ type wsConn struct {
 	headers http.Header
 	legacy  bool // graphql-ws
 	names   wsNames
+	stopped atomic.Bool // stop ran: no more frames
 
 	ctx    context.Context         // the request's values
 	cancel context.CancelCauseFunc // ends opCtx; set once acked, guarded by mu
@@ -472,6 +500,7 @@ func (c *wsConn) subscribe(m *wsMessage) bool {
 		go op.run()
 		return true
 	}
+	op.group = c.t.join(shareKey(op.ctx, rc))
 	c.mu.Lock()
 	op.started = true
 	if op.waiting {
@@ -502,6 +531,12 @@ type wsOp struct {
 	cancel  context.CancelFunc
 	handler graphql.ResponseHandler
 	pump    func() bool // set by Drive; called only by the goroutine draining c.ready
+	group   *shareGroup // the identical subscriptions; nil when not shared
+
+	// Set by Reuse for the handler's run that follows; used only by the
+	// goroutine draining c.ready.
+	hit []byte            // the data to answer with, made for another subscription
+	ev  *cairn.AuditEvent // the event of the item the handler reads, to share its data
 
 	// Guarded by c.mu.
 	started bool // handler and ctx are set
@@ -514,6 +549,19 @@ type wsOp struct {
 func (op *wsOp) Drive(pump func() bool) func() {
 	op.pump = pump
 	return op.ready
+}
+
+// Reuse implements events.Driver.
+func (op *wsOp) Reuse(ev *cairn.AuditEvent) bool {
+	op.hit, op.ev = nil, nil
+	if op.group == nil {
+		return false
+	}
+	if op.hit = op.group.get(ev); op.hit != nil {
+		return true
+	}
+	op.ev = ev
+	return false
 }
 
 // ready queues op to be drained, starting the connection's writer if none
@@ -578,6 +626,7 @@ func (op *wsOp) drain() (ok bool) {
 	}()
 	for op.ctx.Err() == nil && op.pump() {
 		resp := op.handler(op.ctx)
+		op.hit, op.ev = nil, nil
 		if resp == nil {
 			op.end(true)
 			return true
@@ -634,6 +683,7 @@ func (op *wsOp) end(complete bool) {
 func (c *wsConn) sendResponse(id string, resp *graphql.Response) bool {
 	buf := bufs.Get().(*bytes.Buffer)
 	defer putBuf(buf)
+	buf.Write(frameRoom[:])
 	buf.WriteString(`{"id":`)
 	writeJSONString(buf, id)
 	buf.WriteString(`,"type":"`)
@@ -655,21 +705,8 @@ func encodeResponse(buf *bytes.Buffer, resp *graphql.Response) error {
 		buf.Write(b)
 		return err
 	}
-	buf.WriteByte('{')
-	if len(resp.Errors) > 0 {
-		b, err := json.Marshal(resp.Errors)
-		if err != nil {
-			return err
-		}
-		buf.WriteString(`"errors":`)
-		buf.Write(b)
-		buf.WriteByte(',')
-	}
-	buf.WriteString(`"data":`)
-	if resp.Data == nil {
-		buf.WriteString("null")
-	} else {
-		buf.Write(resp.Data) // JSON gqlgen wrote
+	if err := openResponse(buf, resp, false); err != nil {
+		return err
 	}
 	if len(resp.Extensions) > 0 {
 		buf.WriteString(`,"extensions":`)
@@ -746,6 +783,7 @@ func putBuf(buf *bytes.Buffer) {
 func (c *wsConn) send(m *wsMessage) bool {
 	buf := bufs.Get().(*bytes.Buffer)
 	defer putBuf(buf)
+	buf.Write(frameRoom[:])
 	buf.WriteByte('{')
 	if m.ID != "" {
 		buf.WriteString(`"id":`)
@@ -763,13 +801,49 @@ func (c *wsConn) send(m *wsMessage) bool {
 	return c.write(buf.Bytes())
 }
 
-// write writes one text message; a connection that cannot take it within
-// writeTimeout is closed. It returns false when the connection failed.
-func (c *wsConn) write(b []byte) bool {
-	if c.t.writeTimeout > 0 && c.net != nil {
-		_ = c.net.SetWriteDeadline(time.Now().Add(c.t.writeTimeout))
+// frameRoom is the room a message's buffer keeps before the message for
+// the header of its frame (at most 10 bytes), so that the frame is written
+// from the buffer in one call.
+var frameRoom [10]byte
+
+// write writes one text message, which buf holds after frameRoom, as one
+// frame in one write; a connection that cannot take it within writeTimeout
+// is closed. It returns false when the connection failed or is closing.
+func (c *wsConn) write(buf []byte) bool {
+	if c.out == nil { // not hijacked by leanHijacker: cannot happen
+		return false
 	}
-	if err := c.ws.Write(context.Background(), websocket.MessageText, b); err != nil {
+	const room = len(frameRoom)
+	frame := buf
+	switch n := len(buf) - room; {
+	case n < 126:
+		frame = buf[room-2:]
+		frame[0], frame[1] = 0x81, byte(n) // FIN, text; unmasked
+	case n <= 0xffff:
+		frame = buf[room-4:]
+		frame[0], frame[1] = 0x81, 126
+		binary.BigEndian.PutUint16(frame[2:], uint16(n))
+	default:
+		frame[0], frame[1] = 0x81, 127
+		binary.BigEndian.PutUint64(frame[2:], uint64(n))
+	}
+	o := c.out
+	o.mu.Lock()
+	if c.stopped.Load() { // after the close frame, nothing
+		o.mu.Unlock()
+		return false
+	}
+	if c.t.writeTimeout > 0 {
+		// Moving the deadline costs a timer update: move it only when it
+		// has come a second closer, so a frame has 29 to 30 s.
+		if at := time.Now().Add(c.t.writeTimeout).UnixNano(); at-o.deadline > int64(time.Second) {
+			o.deadline = at
+			_ = o.Conn.SetWriteDeadline(time.Unix(0, at))
+		}
+	}
+	_, err := o.Conn.Write(frame)
+	o.mu.Unlock()
+	if err != nil {
 		c.closeNow()
 		return false
 	}
@@ -805,6 +879,7 @@ func (c *wsConn) stop() bool {
 		return false
 	}
 	c.closing = true
+	c.stopped.Store(true)
 	ops := c.ops
 	c.ops = nil
 	if c.timer != nil {

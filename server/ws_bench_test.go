@@ -300,11 +300,13 @@ func dialRaw(addr, token, query string, vars map[string]any) (*rawClient, error)
 	return c, nil
 }
 
-// read counts the next messages until the connection ends.
+// read counts the next messages until the connection ends. It shares the
+// CPU with the server, so it reads each frame into buffers it keeps.
 func (c *rawClient) read() {
-	br := bufio.NewReader(c.conn)
+	br := bufio.NewReaderSize(c.conn, 512)
+	var f frameReader
 	for {
-		msg, err := readFrame(br)
+		msg, err := f.read(br)
 		if err != nil {
 			return
 		}
@@ -341,26 +343,40 @@ func writeFrame(w io.Writer, p []byte) error {
 
 // readFrame reads one unmasked frame's payload.
 func readFrame(r *bufio.Reader) ([]byte, error) {
-	var h [2]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil {
+	var f frameReader
+	return f.read(r)
+}
+
+// frameReader reads frames into buffers it keeps: a payload is valid until
+// the next read.
+type frameReader struct {
+	h [8]byte
+	p []byte
+}
+
+// read reads one unmasked frame's payload.
+func (f *frameReader) read(r *bufio.Reader) ([]byte, error) {
+	h := f.h[:2]
+	if _, err := io.ReadFull(r, h); err != nil {
 		return nil, err
 	}
 	n := uint64(h[1] & 0x7f)
 	switch n {
 	case 126:
-		var b [2]byte
-		if _, err := io.ReadFull(r, b[:]); err != nil {
+		if _, err := io.ReadFull(r, f.h[:2]); err != nil {
 			return nil, err
 		}
-		n = uint64(binary.BigEndian.Uint16(b[:]))
+		n = uint64(binary.BigEndian.Uint16(f.h[:2]))
 	case 127:
-		var b [8]byte
-		if _, err := io.ReadFull(r, b[:]); err != nil {
+		if _, err := io.ReadFull(r, f.h[:8]); err != nil {
 			return nil, err
 		}
-		n = binary.BigEndian.Uint64(b[:])
+		n = binary.BigEndian.Uint64(f.h[:8])
 	}
-	p := make([]byte, n)
+	if uint64(cap(f.p)) < n {
+		f.p = make([]byte, n)
+	}
+	p := f.p[:n]
 	_, err := io.ReadFull(r, p)
 	return p, err
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -317,5 +318,65 @@ func awaitSubs(t *testing.T, e *liveEnv, n int64) {
 			t.Fatalf("%d subscriptions open, want %d", e.subs.Load(), n)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestWebsocketSharedData checks that identical subscriptions, which share
+// the data of their responses, each get the right response with their own
+// extensions, and that a selection that runs a resolver reads fresh data.
+func TestWebsocketSharedData(t *testing.T) {
+	t.Parallel()
+	e := setupLiveWith(t, server.Live{Recheck: time.Hour})
+	const (
+		plain = `subscription($t: ID!) { instanceStatusChanged(filter: {tenantId: $t}) { instanceId status } }`
+		fresh = `subscription($t: ID!) { instanceStatusChanged(filter: {tenantId: $t}) { instanceId instance { status } } }`
+	)
+	subs := []struct {
+		who, query string
+		c          *wsClient
+	}{{who: "bob", query: plain}, {who: "bob", query: plain}, {who: "bob", query: plain}, {who: "owner", query: plain}, {who: "bob", query: fresh}, {who: "bob", query: fresh}}
+	for i := range subs {
+		s := &subs[i]
+		s.c = e.acked(t, "graphql-transport-ws", s.who)
+		b, _ := json.Marshal(map[string]any{"query": s.query, "variables": map[string]any{"t": e.demo.CustomerB}})
+		s.c.send(wsMsg{ID: "s", Type: "subscribe", Payload: b})
+	}
+	awaitSubs(t, e, int64(len(subs)))
+	id := e.demo.InstancesB[0]
+	var op *cairn.Operation
+	for _, status := range []string{"STOPPING", "STOPPED"} {
+		if op == nil {
+			op = e.stop(t, "bob", id)
+		} else if _, err := e.store.FinishTransition(context.Background(), op.ID, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+		var first json.RawMessage // the data of bob's first plain subscription
+		for i, s := range subs {
+			m := s.c.next()
+			var p struct {
+				Data       json.RawMessage
+				Extensions map[string]any
+			}
+			if err := json.Unmarshal(m.Payload, &p); err != nil || m.Type != "next" {
+				t.Fatalf("subscriber %d: %s %s", i, m.Type, m.Payload)
+			}
+			want := `{"instanceStatusChanged":{"instanceId":"` + id + `","status":"` + status + `"}}`
+			if s.query == fresh {
+				want = `{"instanceStatusChanged":{"instanceId":"` + id + `","instance":{"status":"` + status + `"}}}`
+			}
+			if string(p.Data) != want {
+				t.Errorf("subscriber %d (%s) got %s, want %s", i, s.who, p.Data, want)
+			}
+			if _, ok := p.Extensions["sqlStatements"].(float64); !ok {
+				t.Errorf("subscriber %d: extensions %v lack sqlStatements", i, p.Extensions)
+			}
+			if s.who == "bob" && s.query == plain {
+				if first == nil {
+					first = p.Data
+				} else if !bytes.Equal(first, p.Data) {
+					t.Errorf("subscriber %d: %s, bob's first: %s", i, p.Data, first)
+				}
+			}
+		}
 	}
 }

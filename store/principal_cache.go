@@ -113,16 +113,24 @@ func (s *Store) principalsWritten() {
 }
 
 func (c *principalCache) listen(ctx context.Context) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(c.url)
+	return Listen(ctx, c.url, PrincipalChannel, PrincipalListener)
+}
+
+// Listen opens a connection of its own to url, named application in
+// pg_stat_activity (unless empty), that LISTENs on channel.
+func Listen(ctx context.Context, url, channel, application string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, err
 	}
-	cfg.RuntimeParams["application_name"] = PrincipalListener
+	if application != "" {
+		cfg.RuntimeParams["application_name"] = application
+	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.Exec(ctx, "LISTEN "+PrincipalChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		conn.Close(ctx)
 		return nil, err
 	}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestParseNext(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name             string
+		msg              string
+		instance, status string
+		typ              string
+		ok               bool
+	}{
+		{"Cairn", `{"id":"1","type":"next","payload":{"data":{"instanceStatusChanged":{"instanceId":"i-1","status":"STOPPING"}},"extensions":{"sqlStatements":2}}}`, "i-1", "STOPPING", "next", true},
+		{"OtherOrder", `{"type":"next","id":"1","payload":{"data":{"instanceStatusChanged":{"status":"RUNNING","instanceId":"i-2"}}}}`, "i-2", "RUNNING", "next", true},
+		{"Escaped", `{"id":"1","type":"next","payload":{"data":{"instanceStatusChanged":{"instanceId":"i\u002d3","status":"RUNNING"}}}}`, "i-3", "RUNNING", "next", true},
+		{"PrefixThenOther", `{"id":"1","type":"next","payload":{"data":{"instanceStatusChanged":{"instanceId":"i-4","status":"RUNNING","more":1}}}}`, "i-4", "RUNNING", "next", true},
+		{"NoChange", `{"id":"1","type":"next","payload":{"data":null,"errors":[{"message":"no"}]}}`, "", "", "next", true},
+		{"Ping", `{"type":"ping"}`, "", "", "ping", true},
+		{"NotJSON", `{"id":"1","type":"next","payload":{"data":{"instanceStatusChanged":{"instanceId":"i-5"`, "", "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			instance, status, typ, ok := parseNext([]byte(tt.msg))
+			if string(instance) != tt.instance || string(status) != tt.status || typ != tt.typ || ok != tt.ok {
+				t.Errorf("parseNext = %q, %q, %q, %v; want %q, %q, %q, %v", instance, status, typ, ok, tt.instance, tt.status, tt.typ, tt.ok)
+			}
+		})
+	}
+}
+
+func TestReadAll(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 1, 100, 5000} {
+		want := strings.Repeat("x", n)
+		buf := make([]byte, 0, 7)
+		got, err := readAll(strings.NewReader(want), buf)
+		if err != nil || !bytes.Equal(got, []byte(want)) {
+			t.Errorf("readAll of %d bytes = %d bytes, %v", n, len(got), err)
+		}
+	}
+}
