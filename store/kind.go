@@ -75,7 +75,7 @@ func listKind[T, F any](ctx context.Context, s *Store, k kind[T, F], args cairn.
 	v := k.view(ctx)
 	var c *cairn.Connection[T]
 	if k.owned {
-		c, err = listOwned[T](ctx, s.db, p, args, o, k.filtered(f), k.where(p, f), v, k.name+"s")
+		c, err = listOwned[T](ctx, s, p, args, o, k.filtered(f), k.where(p, f), v, k.name+"s")
 	} else {
 		c, err = list[T](ctx, s.db, args, o, k.where(p, f), v, k.name+"s")
 	}

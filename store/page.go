@@ -292,8 +292,15 @@ const lateralLimit = 64
 // so a first page cost several times a deep one. Here each tenant of the
 // subtree (up to lateralLimit) reads its own page by index range, in either
 // role, and the pages merge: every page costs the same, first or deep.
-func listOwned[T any](ctx context.Context, db *bun.DB, pr *cairn.Principal, args cairn.PageArgs, order *cairn.Order,
+//
+// The statement runs prepared (pgx's statement cache, per connection):
+// PostgreSQL takes 3–4 ms to plan its three branches and under 0.5 ms to run
+// them, and the same page (a console's first page of a list, with its
+// filter) is asked for again and again. A page after a new cursor is a new
+// text and pays its plan once.
+func listOwned[T any](ctx context.Context, s *Store, pr *cairn.Principal, args cairn.PageArgs, order *cairn.Order,
 	filter, where filterFunc, v view, what string) (*cairn.Connection[T], error) {
+	db := s.db
 	p, err := newPage(args, order)
 	if err != nil {
 		return nil, err
@@ -310,14 +317,18 @@ func listOwned[T any](ctx context.Context, db *bun.DB, pr *cairn.Principal, args
 		dir = "DESC"
 	}
 	var rows []*T
-	err = db.NewRaw(`SELECT DISTINCT ON (u.?0, u.id) u.* FROM (
+	q := db.NewRaw(`SELECT DISTINCT ON (u.?0, u.id) u.* FROM (
 	SELECT page.* FROM (SELECT id FROM tenants WHERE ancestors && ?1 AND ?2) AS t CROSS JOIN LATERAL (?3) AS page
 	UNION ALL
 	SELECT page.* FROM (SELECT id FROM tenants WHERE ancestors && ?1 AND ?2) AS t CROSS JOIN LATERAL (?4) AS page
 	UNION ALL
 	SELECT page.* FROM (?5) AS page WHERE NOT ?2
 ) AS u ORDER BY u.?0 `+dir+`, u.id `+dir+` LIMIT ?6`,
-		bun.Ident(p.order.col), readers, small, branch("tenant_id"), branch("provider_tenant_id"), fallback, p.limit+1).Scan(ctx, &rows)
+		bun.Ident(p.order.col), readers, small, branch("tenant_id"), branch("provider_tenant_id"), fallback, p.limit+1)
+	text, err := q.AppendQuery(db.QueryGen(), nil)
+	if err == nil {
+		err = s.queryPrepared(ctx, &rows, string(text))
+	}
 	if err != nil {
 		return nil, interpretError(err, "list "+what)
 	}
