@@ -218,6 +218,18 @@ func (b *Bus) Stream(ctx context.Context, after *int64, filter *cairn.AuditEvent
 	if err != nil {
 		return nil, err
 	}
+	return Pump(ctx, s, func() (*cairn.AuditEvent, bool) {
+		ev, err := s.Next()
+		return ev, err != nil
+	}), nil
+}
+
+// Pump feeds the items next makes of s into a channel from a goroutine of its
+// own, until next reports the end or ctx ends; then it closes s and the
+// channel. next returns nil (and false) when nothing waits yet: Pump sleeps
+// until s is ready again. It is for consumers that read a channel (SSE);
+// a transport that drives subscriptions (Driver) needs no goroutine.
+func Pump[T any](ctx context.Context, s *Sub, next func() (item *T, end bool)) <-chan *T {
 	wake := make(chan struct{}, 1)
 	s.OnReady(func() {
 		select {
@@ -225,16 +237,16 @@ func (b *Bus) Stream(ctx context.Context, after *int64, filter *cairn.AuditEvent
 		default:
 		}
 	})
-	out := make(chan *cairn.AuditEvent)
+	out := make(chan *T)
 	go func() {
 		defer close(out)
 		defer s.Close()
 		for {
-			ev, err := s.Next()
-			if err != nil {
+			item, end := next()
+			if end {
 				return
 			}
-			if ev == nil {
+			if item == nil {
 				select {
 				case <-wake:
 					continue
@@ -243,13 +255,13 @@ func (b *Bus) Stream(ctx context.Context, after *int64, filter *cairn.AuditEvent
 				}
 			}
 			select {
-			case out <- ev:
+			case out <- item:
 			case <-ctx.Done():
 				return
 			}
 		}
 	}()
-	return out, nil
+	return out
 }
 
 // Subscribe registers a subscriber to the events the caller of ctx may read

@@ -123,38 +123,10 @@ func feed[T any](ctx context.Context, sub *events.Sub, first *T, firstLast, pure
 		}
 		return out
 	}
-	wake := make(chan struct{}, 1)
-	sub.OnReady(func() {
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
+	return events.Pump(ctx, sub, func() (*T, bool) {
+		item, _, end := produce()
+		return item, end
 	})
-	out := make(chan *T)
-	go func() {
-		defer close(out)
-		defer sub.Close()
-		for {
-			item, _, end := produce()
-			if end {
-				return
-			}
-			if item == nil {
-				select {
-				case <-wake:
-					continue
-				case <-ctx.Done():
-					return
-				}
-			}
-			select {
-			case out <- item:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out
 }
 
 // statusChanges is the change made of the last event the bus delivered: the
