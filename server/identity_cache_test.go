@@ -15,20 +15,8 @@ import (
 // a tampered one never, and the principal is looked up on every request.
 func TestCachedSession(t *testing.T) {
 	t.Parallel()
-	key, err := auth.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := auth.NewTokens("http://cairn.test", time.Minute, []auth.Key{key})
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now()
-	tokens.Now = func() time.Time { return now }
-	token, exp, err := tokens.Sign("user-1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tokens, token, exp := signedSession(t, func() time.Time { return now })
 	lookups := 0
 	a := cachedSession(tokens, func(_ context.Context, id string) (*cairn.Principal, error) {
 		lookups++
@@ -66,20 +54,8 @@ func TestCachedSession(t *testing.T) {
 // and passes every other on (nil, nil) to the next authenticator.
 func TestKnownSession(t *testing.T) {
 	t.Parallel()
-	key, err := auth.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := auth.NewTokens("http://cairn.test", time.Minute, []auth.Key{key})
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now()
-	tokens.Now = func() time.Time { return now }
-	token, exp, err := tokens.Sign("user-1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tokens, token, exp := signedSession(t, func() time.Time { return now })
 	known, session := sessionAuthenticators(tokens, func(_ context.Context, id string) (*cairn.Principal, error) {
 		return &cairn.Principal{UserID: id}, nil
 	})
@@ -131,4 +107,24 @@ func TestTokenCacheEvicts(t *testing.T) {
 	if _, ok := c.get(a, later); ok {
 		t.Error("an entry outlived its expiry")
 	}
+}
+
+// signedSession returns a token service on clock and a token it signed for
+// user-1, with its expiry.
+func signedSession(t *testing.T, clock func() time.Time) (tokens *auth.Tokens, token string, exp time.Time) {
+	t.Helper()
+	key, err := auth.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err = auth.NewTokens("http://cairn.test", time.Minute, []auth.Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens.Now = clock
+	token, exp, err = tokens.Sign("user-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tokens, token, exp
 }
