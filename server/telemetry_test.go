@@ -42,26 +42,11 @@ func TestMetricsMoveAfterARequest(t *testing.T) {
 	defer srv.Close()
 	tok, _, _ := tokens.Sign(d.Alice)
 
-	for _, q := range []string{
+	body := postThenMetrics(t, srv, tok,
 		`{"query": "query Fleet { instances { totalCount nodes { resource { name } } } }"}`,
 		`{"query": "query Missing { instance(id: \"instance-nope\") { id } }"}`,
 		`{"query": "query Refused { __typename }"}`, // the third within the burst of 2: 429
-	} {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(q))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+tok)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-	}
-	res, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
+	)
 	for _, want := range []string{
 		`cairn_graphql_requests_total{operation="Fleet",outcome="ok"} 1`,
 		`cairn_graphql_requests_total{operation="Missing",outcome="error"} 1`,
@@ -156,26 +141,11 @@ func TestMetricsWithoutRequestLog(t *testing.T) {
 	srv := httptest.NewServer(server.New(server.Config{Store: s, Tokens: tokens, Telemetry: tel}))
 	defer srv.Close()
 	tok, _, _ := tokens.Sign(d.Alice)
-	for _, q := range []string{
+	body := postThenMetrics(t, srv, tok,
 		`{"query": "query A { viewer { user { id } } }"}`,
 		`{"query": "query A { viewer { user { id } } }"}`,
 		`{"query": "query B { instance(id: \"instance-nope\") { id } }"}`,
-	} {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(q))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+tok)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-	}
-	res, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
+	)
 	for _, want := range []string{
 		`cairn_graphql_requests_total{operation="A",outcome="ok"} 2`,
 		`cairn_graphql_requests_total{operation="B",outcome="error"} 1`,
@@ -190,4 +160,30 @@ func TestMetricsWithoutRequestLog(t *testing.T) {
 	if logs.Len() != 0 {
 		t.Errorf("log lines at warn level:\n%s", logs.String())
 	}
+}
+
+// postThenMetrics posts each body to srv's /graphql with tok, then returns
+// what /metrics shows.
+func postThenMetrics(t *testing.T, srv *httptest.Server, tok string, bodies ...string) []byte {
+	t.Helper()
+	for _, q := range bodies {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(q))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	res, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
 }
