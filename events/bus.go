@@ -16,10 +16,13 @@ import (
 	"errors"
 	"log/slog"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/cairn-dev/cairn"
+	"github.com/cairn-dev/cairn/internal/intern"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/jackc/pgx/v5"
 )
@@ -52,6 +55,8 @@ type Bus struct {
 	closed bool   // guarded by mu
 
 	snap []*Sub // the subscribers of one dispatch; only run uses it
+
+	tenantSets intern.Pool[tenantSet] // by their sorted IDs
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -272,7 +277,7 @@ func Pump[T any](ctx context.Context, s *Sub, next func() (item *T, end bool)) <
 //
 // Returns UNAUTHENTICATED when ctx has no principal.
 func (b *Bus) Subscribe(ctx context.Context, after *int64, filter *cairn.AuditEventFilter, keep func(*cairn.AuditEvent) bool) (*Sub, error) {
-	tenants, err := b.cfg.Store.ReadableTenants(ctx)
+	tenants, err := b.readableTenants(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -296,12 +301,31 @@ func (b *Bus) Subscribe(ctx context.Context, after *int64, filter *cairn.AuditEv
 	return s, nil
 }
 
+// tenantSet is a set of tenant IDs, read-only once made.
+type tenantSet struct{ ids map[string]bool }
+
+// readableTenants returns the tenants the caller of ctx may read, as a set
+// shared with the subscribers that may read the same (a console's thousands
+// of subscriptions are mostly one principal's).
+func (b *Bus) readableTenants(ctx context.Context) (*tenantSet, error) {
+	set, err := b.cfg.Store.ReadableTenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(set))
+	for id := range set {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return b.tenantSets.Get(strings.Join(ids, " "), func() *tenantSet { return &tenantSet{set} }), nil
+}
+
 // Sub is one subscriber of a Bus (see Bus.Subscribe). Next must not be
 // called by two goroutines at once; the other methods may be.
 type Sub struct {
 	b       *Bus
 	ctx     context.Context
-	tenants map[string]bool
+	tenants *tenantSet
 	filter  *cairn.AuditEventFilter
 	keep    func(*cairn.AuditEvent) bool
 	stop    func() bool // stops the context.AfterFunc of Subscribe
@@ -323,7 +347,7 @@ type Sub struct {
 
 // match reports whether the subscriber may and wants to see ev.
 func (s *Sub) match(ev *cairn.AuditEvent) bool {
-	return (s.tenants[ev.TenantID] || s.tenants[ev.ProviderTenantID]) && s.filter.Match(ev) && (s.keep == nil || s.keep(ev))
+	return (s.tenants.ids[ev.TenantID] || s.tenants.ids[ev.ProviderTenantID]) && s.filter.Match(ev) && (s.keep == nil || s.keep(ev))
 }
 
 // offer hands ev to s without ever blocking.

@@ -274,3 +274,26 @@ func TestSubscribe(t *testing.T) {
 		<-rang // ended subscribers ring too
 	}
 }
+
+// TestSubscribersShareTenants checks that subscribers who may read the same
+// tenants share one set of them, and others do not.
+func TestSubscribersShareTenants(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	b := e.bus(2)
+	sub := func(ctx context.Context) *events.Sub {
+		s, err := b.Subscribe(ctx, nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		return s
+	}
+	alice1, alice2, bob := sub(e.alice), sub(e.alice), sub(e.bob)
+	if !events.SameTenants(alice1, alice2) {
+		t.Error("two subscribers of one principal hold a set of tenants each")
+	}
+	if events.SameTenants(alice1, bob) {
+		t.Error("subscribers of two tenants share their set of tenants")
+	}
+}

@@ -144,7 +144,8 @@ func wsInit(s *store.Store, auths []auth.Authenticator, recheck time.Duration, l
 			// The upgrade was a GET, but the operations of a websocket are
 			// not GET requests: the edge's GET-runs-queries-only rule
 			// (edge_limits.go) must not refuse its subscriptions.
-			ctx = context.WithValue(ctx, edgeStateKey{}, &edgeState{method: "WEBSOCKET", timeout: st.timeout})
+			// The transport writes each response's sqlStatements.
+			ctx = context.WithValue(ctx, edgeStateKey{}, &edgeState{method: "WEBSOCKET", timeout: st.timeout, statementsByTransport: true})
 		}
 		ctx, cancel := context.WithCancelCause(ctx)
 		watch(ctx, cancel, recheck, authenticate)

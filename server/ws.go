@@ -17,14 +17,15 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"weak"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/cairn-dev/cairn"
 	"github.com/cairn-dev/cairn/events"
+	"github.com/cairn-dev/cairn/internal/intern"
 	"github.com/cairn-dev/cairn/persisted"
+	"github.com/cairn-dev/cairn/store"
 	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -56,9 +57,10 @@ type wsTransport struct {
 	mu       sync.Mutex
 	conns    map[*wsConn]struct{} // open connections; guarded by mu
 	shutdown bool                 // guarded by mu
+
 	// groups are the identical subscriptions by shareKey; an entry goes
-	// when its group's last subscription does. Guarded by mu.
-	groups map[string]weak.Pointer[shareGroup]
+	// when its group's last subscription does.
+	groups intern.Pool[shareGroup]
 }
 
 var _ graphql.Transport = (*wsTransport)(nil)
@@ -238,6 +240,11 @@ type wsConn struct {
 	writing bool             // a goroutine drains ready; guarded by mu
 	timer   *time.Timer      // the init timeout, then the keepalive; guarded by mu
 	opCtx   context.Context  // the context operations start from, once acked; guarded by mu
+
+	// stmts counts the connection's SQL statements; the transport writes
+	// each response's extensions.sqlStatements from it (wsInit marks the
+	// connection's edge state so that reportStatements does not).
+	stmts *store.StatementCounter
 }
 
 // wsMessage is a message of either protocol.
@@ -387,6 +394,7 @@ func (c *wsConn) connectionInit(m *wsMessage) bool {
 	c.mu.Lock()
 	closing := c.closing
 	c.opCtx, c.cancel, c.acked = ctx, cancel, true
+	c.stmts = store.StatementCounterFrom(ctx)
 	if c.timer != nil {
 		c.timer.Stop()
 		c.timer = nil
@@ -494,6 +502,10 @@ func (c *wsConn) subscribe(m *wsMessage) bool {
 		}()
 		// A subscription's resolver runs here and calls op.Drive.
 		op.handler, op.ctx = c.exec.DispatchOperation(ctx, rc)
+		// Every response of a subscription looks up the same values
+		// (the principal, the operation, the counter, the driver...)
+		// through the same long chain of contexts.
+		op.ctx = &memoCtx{Context: op.ctx}
 	}()
 	if op.pump == nil {
 		// A query, a mutation, or a subscription that did not start.
@@ -689,7 +701,11 @@ func (c *wsConn) sendResponse(id string, resp *graphql.Response) bool {
 	buf.WriteString(`,"type":"`)
 	buf.WriteString(c.names.next)
 	buf.WriteString(`","payload":`)
-	if err := encodeResponse(buf, resp); err != nil {
+	statements := -1
+	if c.stmts != nil {
+		statements = c.stmts.Count()
+	}
+	if err := encodeResponse(buf, resp, statements); err != nil {
 		c.t.log.Error("live: encoding a response", "err", err)
 		return true
 	}
@@ -698,9 +714,17 @@ func (c *wsConn) sendResponse(id string, resp *graphql.Response) bool {
 }
 
 // encodeResponse writes resp as JSON (as json.Marshal would, without its
-// reflection for the common response: data, errors, extensions).
-func encodeResponse(buf *bytes.Buffer, resp *graphql.Response) error {
+// reflection for the common response: data, errors, extensions), with
+// extensions.sqlStatements when statements is not negative.
+func encodeResponse(buf *bytes.Buffer, resp *graphql.Response, statements int) error {
+	if statements >= 0 && len(resp.Extensions) > 0 {
+		resp.Extensions["sqlStatements"] = statements
+		statements = -1
+	}
 	if resp.Label != "" || resp.Path != nil || resp.HasNext != nil {
+		if statements >= 0 {
+			resp.Extensions = map[string]any{"sqlStatements": statements}
+		}
 		b, err := json.Marshal(resp)
 		buf.Write(b)
 		return err
@@ -708,7 +732,11 @@ func encodeResponse(buf *bytes.Buffer, resp *graphql.Response) error {
 	if err := openResponse(buf, resp, false); err != nil {
 		return err
 	}
-	if len(resp.Extensions) > 0 {
+	if statements >= 0 {
+		buf.WriteString(`,"extensions":{"sqlStatements":`)
+		buf.Write(strconv.AppendInt(buf.AvailableBuffer(), int64(statements), 10))
+		buf.WriteByte('}')
+	} else if len(resp.Extensions) > 0 {
 		buf.WriteString(`,"extensions":`)
 		if err := encodeExtensions(buf, resp.Extensions); err != nil {
 			return err
@@ -900,3 +928,36 @@ func (c *wsConn) stop() bool {
 }
 
 var errConnClosed = errors.New("websocket closed")
+
+// memoCtx remembers the values its chain of contexts answered. A
+// subscription's responses run from one long-lived context whose chain is
+// long (the connection's, gqlgen's and the extensions' values); each
+// response looks up the same few keys, and a key nobody set walks the whole
+// chain. A context's values never change, so what it answered once stands.
+type memoCtx struct {
+	context.Context
+	mu   sync.Mutex
+	n    int
+	keys [8]any
+	vals [8]any
+}
+
+func (m *memoCtx) Value(key any) any {
+	m.mu.Lock()
+	for i := range m.n {
+		if m.keys[i] == key {
+			v := m.vals[i]
+			m.mu.Unlock()
+			return v
+		}
+	}
+	m.mu.Unlock()
+	v := m.Context.Value(key)
+	m.mu.Lock()
+	if m.n < len(m.keys) {
+		m.keys[m.n], m.vals[m.n] = key, v
+		m.n++
+	}
+	m.mu.Unlock()
+	return v
+}

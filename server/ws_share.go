@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"runtime"
 	"sync/atomic"
-	"weak"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -90,31 +88,13 @@ func (t *wsTransport) shareResponses(gql *handler.Server) {
 	t.sharing = true
 }
 
-// join returns the group of key, nil for "" or when sharing is off.
+// join returns the group of key, nil for "" or when sharing is off. The
+// subscriptions hold their group; when the last is gone, so is its entry.
 func (t *wsTransport) join(key string) *shareGroup {
 	if key == "" || !t.sharing {
 		return nil
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if g := t.groups[key].Value(); g != nil {
-		return g
-	}
-	if t.groups == nil {
-		t.groups = map[string]weak.Pointer[shareGroup]{}
-	}
-	g := &shareGroup{}
-	t.groups[key] = weak.Make(g)
-	// The subscriptions hold their group; when the last is gone, so is
-	// its entry.
-	runtime.AddCleanup(g, func(key string) {
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		if t.groups[key].Value() == nil {
-			delete(t.groups, key)
-		}
-	}, key)
-	return g
+	return t.groups.Get(key, func() *shareGroup { return &shareGroup{} })
 }
 
 // shareResponses answers a websocket subscription's event with the data an
