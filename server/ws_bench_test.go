@@ -1,16 +1,9 @@
 package server_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"runtime"
 	"runtime/metrics"
@@ -25,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cairn-dev/cairn"
+	"github.com/cairn-dev/cairn/internal/wsraw"
 	"github.com/cairn-dev/cairn/server"
 	"github.com/cairn-dev/cairn/store/storetest"
 )
@@ -248,65 +242,25 @@ func openFileLimit() int {
 // rawClient is a graphql-transport-ws client on a bare socket: it holds no
 // buffer and no goroutine until read.
 type rawClient struct {
-	conn net.Conn
+	conn *wsraw.Conn
 	got  atomic.Int64 // next messages received
 	at   atomic.Int64 // when the last arrived, UnixNano
 }
 
 // dialRaw connects, initialises with token and subscribes.
 func dialRaw(addr, token, query string, vars map[string]any) (*rawClient, error) {
-	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	conn, err := wsraw.Subscribe("ws://"+addr+"/graphql", map[string]any{"Authorization": "Bearer " + token}, "1", query, vars, 30*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
-	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/graphql", nil)
-	req.Header.Set("Upgrade", "websocket")
-	req.Header.Set("Connection", "Upgrade")
-	req.Header.Set("Sec-WebSocket-Version", "13")
-	req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
-	req.Header.Set("Sec-WebSocket-Protocol", "graphql-transport-ws")
-	if err := req.Write(conn); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	br := bufio.NewReaderSize(conn, 256)
-	res, err := http.ReadResponse(br, req)
-	if err != nil || res.StatusCode != http.StatusSwitchingProtocols {
-		conn.Close()
-		return nil, fmt.Errorf("upgrade: %v %v", res, err)
-	}
-	c := &rawClient{conn: conn}
-	init, _ := json.Marshal(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}})
-	if err := writeFrame(conn, init); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	msg, err := readFrame(br)
-	if err != nil || !bytes.Contains(msg, []byte(`"connection_ack"`)) {
-		conn.Close()
-		return nil, fmt.Errorf("connection_init: %s %v", msg, err)
-	}
-	sub, _ := json.Marshal(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": query, "variables": vars}})
-	if err := writeFrame(conn, sub); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	if br.Buffered() > 0 {
-		conn.Close()
-		return nil, fmt.Errorf("unexpected data after connection_ack")
-	}
-	_ = conn.SetDeadline(time.Time{})
-	return c, nil
+	return &rawClient{conn: conn}, nil
 }
 
 // read counts the next messages until the connection ends. It shares the
 // CPU with the server, so it reads each frame into buffers it keeps.
 func (c *rawClient) read() {
-	br := bufio.NewReaderSize(c.conn, 512)
-	var f frameReader
 	for {
-		msg, err := f.read(br)
+		msg, err := c.conn.Read(512)
 		if err != nil {
 			return
 		}
@@ -315,68 +269,4 @@ func (c *rawClient) read() {
 			c.got.Add(1)
 		}
 	}
-}
-
-// writeFrame writes p as one masked text frame.
-func writeFrame(w io.Writer, p []byte) error {
-	h := []byte{0x81, 0}
-	switch {
-	case len(p) < 126:
-		h[1] = 0x80 | byte(len(p))
-	case len(p) <= 0xffff:
-		h[1] = 0x80 | 126
-		h = binary.BigEndian.AppendUint16(h, uint16(len(p)))
-	default:
-		h[1] = 0x80 | 127
-		h = binary.BigEndian.AppendUint64(h, uint64(len(p)))
-	}
-	var key [4]byte
-	_, _ = rand.Read(key[:])
-	h = append(h, key[:]...)
-	masked := make([]byte, len(p))
-	for i := range p {
-		masked[i] = p[i] ^ key[i%4]
-	}
-	_, err := w.Write(append(h, masked...))
-	return err
-}
-
-// readFrame reads one unmasked frame's payload.
-func readFrame(r *bufio.Reader) ([]byte, error) {
-	var f frameReader
-	return f.read(r)
-}
-
-// frameReader reads frames into buffers it keeps: a payload is valid until
-// the next read.
-type frameReader struct {
-	h [8]byte
-	p []byte
-}
-
-// read reads one unmasked frame's payload.
-func (f *frameReader) read(r *bufio.Reader) ([]byte, error) {
-	h := f.h[:2]
-	if _, err := io.ReadFull(r, h); err != nil {
-		return nil, err
-	}
-	n := uint64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		if _, err := io.ReadFull(r, f.h[:2]); err != nil {
-			return nil, err
-		}
-		n = uint64(binary.BigEndian.Uint16(f.h[:2]))
-	case 127:
-		if _, err := io.ReadFull(r, f.h[:8]); err != nil {
-			return nil, err
-		}
-		n = binary.BigEndian.Uint64(f.h[:8])
-	}
-	if uint64(cap(f.p)) < n {
-		f.p = make([]byte, n)
-	}
-	p := f.p[:n]
-	_, err := io.ReadFull(r, p)
-	return p, err
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -15,8 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/coder/websocket"
-	"github.com/coder/websocket/wsjson"
+	"github.com/cairn-dev/cairn/internal/wsraw"
 )
 
 // liveConfig is workload 5: subscribers on one replica, status changes
@@ -81,40 +79,23 @@ func rss(pid int) int64 {
 
 // subscriber is one graphql-transport-ws connection watching the tenant; it
 // records when each status of the instance first reached it in this round.
+// It is a bare socket (internal/wsraw): this process shares the CPU with
+// the server it measures, and a websocket library's per-message work (a
+// reader, locks, a goroutine per connection) would be its share.
 type subscriber struct {
-	conn *websocket.Conn
+	conn *wsraw.Conn
 	mu   sync.Mutex
 	seen map[string]time.Time
 }
 
 const liveQuery = `subscription($tenant: ID!) { instanceStatusChanged(filter: {tenantId: $tenant}) { instanceId status } }`
 
-func subscribe(ctx context.Context, cfg liveConfig) (*subscriber, error) {
-	conn, _, err := websocket.Dial(ctx, wsURL(cfg.URL), &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+func subscribe(cfg liveConfig) (*subscriber, error) {
+	conn, err := wsraw.Subscribe(wsURL(cfg.URL), map[string]any{"Authorization": "Bearer " + cfg.Token}, "1", liveQuery, map[string]any{"tenant": cfg.Tenant}, 30*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	raw := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
-	if err := wsjson.Write(ctx, conn, wsMessage{Type: "connection_init", Payload: raw(map[string]any{"Authorization": "Bearer " + cfg.Token})}); err != nil {
-		return nil, err
-	}
-	for {
-		var m wsMessage
-		if err := wsjson.Read(ctx, conn, &m); err != nil {
-			return nil, err
-		}
-		if m.Type == "connection_ack" {
-			break
-		}
-	}
-	err = wsjson.Write(ctx, conn, wsMessage{ID: "1", Type: "subscribe", Payload: raw(map[string]any{"query": liveQuery, "variables": map[string]any{"tenant": cfg.Tenant}})})
-	return &subscriber{conn: conn, seen: map[string]time.Time{}}, err
-}
-
-type wsMessage struct {
-	ID      string          `json:"id,omitempty"`
-	Type    string          `json:"type"`
-	Payload json.RawMessage `json:"payload,omitempty"`
+	return &subscriber{conn: conn, seen: map[string]time.Time{}}, nil
 }
 
 func wsURL(endpoint string) string {
@@ -127,31 +108,26 @@ func wsURL(endpoint string) string {
 	return endpoint
 }
 
-// read records the deliveries of s until its connection ends. It shares
-// the CPU with the server it measures, so it reads each message into a
-// buffer of its own and finds the change without decoding the JSON (falling
-// back to decoding it when the fast path does not recognise it); the time
-// recorded is when the whole message had been read.
-func (s *subscriber) read(ctx context.Context) {
-	var buf, key []byte
+// read records the deliveries of s until its connection ends. It finds the
+// change without decoding the JSON (falling back to decoding it when the
+// fast path does not recognise it); the time recorded is when the whole
+// message had been read.
+func (s *subscriber) read() {
+	var key []byte
 	for {
-		// A context without Done: coder/websocket then arms no timer per
-		// read (the connection is closed to end it).
-		_, r, err := s.conn.Reader(context.Background())
-		if err != nil {
-			return
-		}
-		buf, err = readAll(r, buf[:0])
+		msg, err := s.conn.Read(512)
 		if err != nil {
 			return
 		}
 		now := time.Now()
-		instance, status, typ, ok := parseNext(buf)
+		instance, status, typ, ok := parseNext(msg)
 		switch {
 		case !ok:
 			continue
 		case typ == "ping":
-			_ = wsjson.Write(ctx, s.conn, wsMessage{Type: "pong"})
+			if s.conn.WriteText([]byte(`{"type":"pong"}`)) != nil {
+				return
+			}
 			continue
 		case typ != "next" || instance == nil || status == nil:
 			continue
@@ -162,23 +138,6 @@ func (s *subscriber) read(ctx context.Context) {
 			s.seen[string(key)] = now
 		}
 		s.mu.Unlock()
-	}
-}
-
-// readAll appends what r holds to buf.
-func readAll(r io.Reader, buf []byte) ([]byte, error) {
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
 	}
 }
 
@@ -269,9 +228,7 @@ func live(ctx context.Context, cfg liveConfig) (*liveResult, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			s, err := subscribe(dctx, cfg)
+			s, err := subscribe(cfg)
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -289,11 +246,11 @@ func live(ctx context.Context, cfg liveConfig) (*liveResult, error) {
 	}
 	defer func() {
 		for _, s := range subs {
-			s.conn.CloseNow()
+			s.conn.Close()
 		}
 	}()
 	for _, s := range subs {
-		go s.read(ctx)
+		go s.read()
 	}
 	res.SubscribeSecs = time.Since(start).Seconds()
 	time.Sleep(2 * time.Second) // the server starts each subscription after its subscribe message

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"strings"
 	"testing"
 )
 
@@ -31,17 +29,5 @@ func TestParseNext(t *testing.T) {
 				t.Errorf("parseNext = %q, %q, %q, %v; want %q, %q, %q, %v", instance, status, typ, ok, tt.instance, tt.status, tt.typ, tt.ok)
 			}
 		})
-	}
-}
-
-func TestReadAll(t *testing.T) {
-	t.Parallel()
-	for _, n := range []int{0, 1, 100, 5000} {
-		want := strings.Repeat("x", n)
-		buf := make([]byte, 0, 7)
-		got, err := readAll(strings.NewReader(want), buf)
-		if err != nil || !bytes.Equal(got, []byte(want)) {
-			t.Errorf("readAll of %d bytes = %d bytes, %v", n, len(got), err)
-		}
 	}
 }
