@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"syscall"
 	"time"
 
@@ -29,6 +30,9 @@ type options struct {
 	Duration    time.Duration
 	Warmup      time.Duration
 	Keep        bool // keep the work folder (pgbench scripts, server log)
+	// Only, when set, runs just the workloads whose slug it matches ("live"
+	// for workload 5) and prints their rows without writing Out.
+	Only *regexp.Regexp
 }
 
 func main() {
@@ -43,6 +47,10 @@ func main() {
 	flag.DurationVar(&o.Duration, "d", 10*time.Second, "how long each workload is measured")
 	flag.DurationVar(&o.Warmup, "warmup", 2*time.Second, "warm-up before each measurement")
 	flag.BoolVar(&o.Keep, "keep", false, "keep the work folder (pgbench scripts, server log)")
+	flag.Func("only", "run only the workloads whose slug matches this regexp (deep-c1, small-c10, page-first, create-c10, live, ...), print their rows and write no results file", func(v string) (err error) {
+		o.Only, err = regexp.Compile(v)
+		return err
+	})
 	flag.Parse()
 	if err := run(ctx, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -119,6 +127,9 @@ func run(ctx context.Context, o options, out io.Writer) error {
 
 	var rows []row
 	for _, w := range loads {
+		if !o.runs(w.Slug) {
+			continue
+		}
 		step(fmt.Sprintf("%s at %d connection(s)", w.Name, w.Connections))
 		r := row{workload: w}
 		if w.Err == "" {
@@ -137,8 +148,19 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		rows = append(rows, r)
 		fmt.Fprintln(out, "  "+r.summary())
 	}
-	live := runLive(ctx, o, work, url, srv, ds, tokens["bob"], step)
+	var live []liveRow
+	if o.runs("live") {
+		live = runLive(ctx, o, work, url, srv, ds, tokens["bob"], step)
+	}
 	rep := report{Machine: machine, Dataset: ds.summary, Rows: rows, Live: live, Options: o, Took: time.Since(ds.began), LoadBefore: loadBefore}
+	if o.Only != nil {
+		fmt.Fprintln(out)
+		fmt.Fprint(out, rep.table())
+		if live != nil {
+			fmt.Fprint(out, "\n"+liveTable(live))
+		}
+		return nil
+	}
 	rep.readExtras()
 	fmt.Fprintln(out)
 	fmt.Fprint(out, rep.table())
@@ -150,6 +172,9 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	fmt.Fprintln(out, "\nwrote", o.Out)
 	return nil
 }
+
+// runs reports whether the workload of slug is to run.
+func (o options) runs(slug string) bool { return o.Only == nil || o.Only.MatchString(slug) }
 
 // stepper returns a function that prints each step with the time since the
 // previous one.
