@@ -5,6 +5,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -52,11 +54,15 @@ func (s *Store) batch(edge string, keys int) {
 //
 // Two connection defaults differ from pgx's, each unless url sets it:
 //
-//   - default_query_exec_mode=simple_protocol. bun writes every argument into
-//     the statement's text, so nearly every text is new (an ID, a cursor):
-//     pgx's default prepares and caches each one, paying a second round trip
-//     and evicting its cache, where one simple Query message does the same
-//     work (a lookup by ID: 284 µs as prepared-and-cached, 178 µs simple).
+//   - default_query_exec_mode=simple_protocol for the statements without
+//     arguments. bun writes every argument into the statement's text, so
+//     nearly every text is new (an ID, a cursor): pgx's default prepares and
+//     caches each one, paying a second round trip and evicting its cache,
+//     where one simple Query message does the same work (a lookup by ID:
+//     284 µs as prepared-and-cached, 178 µs simple). A statement with $n
+//     arguments (River's) runs prepared and cached per connection, as pgx's
+//     default would (preparedArgs, driver.go). A URL that sets the mode gets
+//     it for every statement.
 //   - jit=off. PostgreSQL compiles a statement whose estimated cost passes
 //     jit_above_cost; the LATERAL pages of a deep read pass it and spent
 //     15–30 ms each compiling to run in 10 (bench/analysis.md).
@@ -65,13 +71,17 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	if !strings.Contains(url, "default_query_exec_mode") {
-		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-	}
 	if _, ok := cfg.RuntimeParams["jit"]; !ok {
 		cfg.RuntimeParams["jit"] = "off"
 	}
-	sqldb := stdlib.OpenDB(*cfg)
+	var connector driver.Connector
+	if strings.Contains(url, "default_query_exec_mode") {
+		connector = stdlib.GetConnector(*cfg)
+	} else {
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+		connector = preparedArgs{stdlib.GetConnector(*cfg)}
+	}
+	sqldb := sql.OpenDB(connector)
 	sqldb.SetMaxOpenConns(20)
 	sqldb.SetMaxIdleConns(20)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
