@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -216,6 +218,18 @@ func live(ctx context.Context, cfg liveConfig) (*liveResult, error) {
 	if cfg.PID > 0 {
 		res.RSSBefore = rss(cfg.PID)
 	}
+	// The subscriptions already open (a previous run's may still be
+	// closing): wait until their count settles.
+	active0, err := activeSubscriptions(ctx, cfg.URL)
+	for settled := false; err == nil && !settled; {
+		time.Sleep(200 * time.Millisecond)
+		var n int
+		n, err = activeSubscriptions(ctx, cfg.URL)
+		settled, active0 = n == active0, n
+	}
+	if err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	subs := make([]*subscriber, cfg.Subscribers)
 	var mu sync.Mutex
@@ -252,8 +266,22 @@ func live(ctx context.Context, cfg liveConfig) (*liveResult, error) {
 	for _, s := range subs {
 		go s.read()
 	}
+	// The server starts each subscription after reading its subscribe
+	// message: wait until it has started them all.
+	for deadline := time.Now().Add(2 * time.Minute); ; {
+		n, err := activeSubscriptions(ctx, cfg.URL)
+		if err != nil {
+			return nil, err
+		}
+		if n >= active0+cfg.Subscribers {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the server started %d of %d subscriptions in 2 minutes", n-active0, cfg.Subscribers)
+		}
+		time.Sleep(50 * time.Millisecond) // polling /metrics: there is no event to await
+	}
 	res.SubscribeSecs = time.Since(start).Seconds()
-	time.Sleep(2 * time.Second) // the server starts each subscription after its subscribe message
 	if cfg.PID > 0 {
 		res.RSSAfter = rss(cfg.PID)
 		res.BytesPerSub = float64(res.RSSAfter-res.RSSBefore) / float64(cfg.Subscribers)
@@ -309,6 +337,42 @@ func live(ctx context.Context, cfg liveConfig) (*liveResult, error) {
 	res.DeliveryP50, res.DeliveryP99 = quantile(all, 0.5), quantile(all, 0.99)
 	res.MutationMS = quantile(mutations, 0.5)
 	return res, nil
+}
+
+// activeSubscriptions reads the gauge cairn_subscriptions_active from the
+// /metrics of the server of endpoint.
+func activeSubscriptions(ctx context.Context, endpoint string) (int, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return 0, err
+	}
+	u.Path, u.RawQuery = "/metrics", ""
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return 0, err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return 0, err
+	}
+	return parseGauge(body, "cairn_subscriptions_active")
+}
+
+// parseGauge returns the value of the unlabelled metric name in a
+// Prometheus text exposition.
+func parseGauge(body []byte, name string) (int, error) {
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return int(f), err
+		}
+	}
+	return 0, fmt.Errorf("/metrics has no %s (is telemetry off?)", name)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

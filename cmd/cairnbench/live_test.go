@@ -31,3 +31,22 @@ func TestParseNext(t *testing.T) {
 		})
 	}
 }
+
+func TestParseGauge(t *testing.T) {
+	t.Parallel()
+	body := []byte("# HELP cairn_subscriptions_active Open subscriptions.\n# TYPE cairn_subscriptions_active gauge\ncairn_subscriptions_active 10000\ncairn_subscriptions_active_total{x=\"1\"} 3\n")
+	tests := []struct {
+		name string
+		want int
+		ok   bool
+	}{
+		{"cairn_subscriptions_active", 10000, true},
+		{"cairn_missing", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parseGauge(body, tt.name)
+		if got != tt.want || (err == nil) != tt.ok {
+			t.Errorf("parseGauge(%s) = %d, %v; want %d (ok %v)", tt.name, got, err, tt.want, tt.ok)
+		}
+	}
+}
