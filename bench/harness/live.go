@@ -15,17 +15,18 @@ import (
 // liveRow is workload 5 at one number of subscribers, as cairnbench
 // -subscribers reports it (see cmd/cairnbench/live.go).
 type liveRow struct {
-	Subscribers int     `json:"subscribers"`
-	Rounds      int     `json:"rounds"`
-	Missed      int     `json:"missed"`
-	LastP50     float64 `json:"last_p50_ms"`
-	LastP99     float64 `json:"last_p99_ms"`
-	DeliveryP50 float64 `json:"delivery_p50_ms"`
-	DeliveryP99 float64 `json:"delivery_p99_ms"`
-	MutationMS  float64 `json:"mutation_ms"`
-	BytesPerSub float64 `json:"bytes_per_subscriber"`
-	Subscribe   float64 `json:"subscribe_seconds"`
-	Err         string  `json:"-"`
+	Subscribers int       `json:"subscribers"`
+	Rounds      int       `json:"rounds"`
+	Missed      int       `json:"missed"`
+	LastP50     float64   `json:"last_p50_ms"`
+	LastP99     float64   `json:"last_p99_ms"`
+	Lasts       []float64 `json:"last_ms"` // each round's, in order
+	DeliveryP50 float64   `json:"delivery_p50_ms"`
+	DeliveryP99 float64   `json:"delivery_p99_ms"`
+	MutationMS  float64   `json:"mutation_ms"`
+	BytesPerSub float64   `json:"bytes_per_subscriber"`
+	Subscribe   float64   `json:"subscribe_seconds"`
+	Err         string    `json:"-"`
 }
 
 // liveSizes are the numbers of subscribers workload 5 runs with.
@@ -91,7 +92,7 @@ func runLive(ctx context.Context, o options, work, dbURL string, srv *cairnServe
 		if err != nil {
 			r.Err = strings.TrimSpace(fmt.Sprintf("%v %s", err, stderr.String()))
 		}
-		fmt.Printf("  %d subscribers: last delivery p50 %.1f ms p99 %.1f ms, %.1f KiB each %s\n", n, r.LastP50, r.LastP99, r.BytesPerSub/1024, r.Err)
+		fmt.Printf("  %d subscribers: last delivery p50 %.1f ms p99 %.1f ms (rounds: %s), %.1f KiB each %s\n", n, r.LastP50, r.LastP99, roundsList(r.Lasts), r.BytesPerSub/1024, r.Err)
 		rows = append(rows, r)
 	}
 	return rows
@@ -109,7 +110,22 @@ func liveTable(rows []liveRow) string {
 		fmt.Fprintf(&sb, "| %d | %d | %.1f | %.1f | %.1f | %.1f | %d | %.1f | %.1f KiB | %.1f s |\n", r.Subscribers, r.Rounds,
 			r.LastP50, r.LastP99, r.DeliveryP50, r.DeliveryP99, r.Missed, r.MutationMS, r.BytesPerSub/1024, r.Subscribe)
 	}
+	sb.WriteString("\nThe last delivery of each round, in order (ms):\n\n")
+	for _, r := range rows {
+		if r.Err == "" {
+			fmt.Fprintf(&sb, "- %d subscribers: %s\n", r.Subscribers, roundsList(r.Lasts))
+		}
+	}
 	return sb.String()
+}
+
+// roundsList renders ms values as "12.3, 45.6".
+func roundsList(v []float64) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.FormatFloat(x, 'f', 1, 64)
+	}
+	return strings.Join(s, ", ")
 }
 
 // liveTarget is the targets table's line for workload 5.

@@ -39,19 +39,20 @@ type liveConfig struct {
 // MutationMS) to the last subscriber's delivery; Delivery* are over every
 // delivery of every round.
 type liveResult struct {
-	Subscribers   int     `json:"subscribers"`
-	Rounds        int     `json:"rounds"`
-	Missed        int     `json:"missed"` // deliveries that did not arrive within 30 s
-	LastP50       float64 `json:"last_p50_ms"`
-	LastP99       float64 `json:"last_p99_ms"`
-	DeliveryP50   float64 `json:"delivery_p50_ms"`
-	DeliveryP99   float64 `json:"delivery_p99_ms"`
-	MutationMS    float64 `json:"mutation_ms"`
-	RSSBefore     int64   `json:"rss_before_bytes"`
-	RSSAfter      int64   `json:"rss_after_bytes"`
-	BytesPerSub   float64 `json:"bytes_per_subscriber"`
-	SubscribeSecs float64 `json:"subscribe_seconds"`
-	FirstError    string  `json:"first_error,omitempty"`
+	Subscribers   int       `json:"subscribers"`
+	Rounds        int       `json:"rounds"`
+	Missed        int       `json:"missed"` // deliveries that did not arrive within 30 s
+	LastP50       float64   `json:"last_p50_ms"`
+	LastP99       float64   `json:"last_p99_ms"`
+	Lasts         []float64 `json:"last_ms"` // each round's, in order
+	DeliveryP50   float64   `json:"delivery_p50_ms"`
+	DeliveryP99   float64   `json:"delivery_p99_ms"`
+	MutationMS    float64   `json:"mutation_ms"`
+	RSSBefore     int64     `json:"rss_before_bytes"`
+	RSSAfter      int64     `json:"rss_after_bytes"`
+	BytesPerSub   float64   `json:"bytes_per_subscriber"`
+	SubscribeSecs float64   `json:"subscribe_seconds"`
+	FirstError    string    `json:"first_error,omitempty"`
 }
 
 // raiseFileLimit lifts the soft limit on open files to the hard one: each
@@ -333,6 +334,7 @@ func live(ctx context.Context, cfg liveConfig) (*liveResult, error) {
 		time.Sleep(200 * time.Millisecond) // let the round's deliveries drain
 	}
 	res.Rounds = len(lasts)
+	res.Lasts = slices.Clone(lasts)
 	res.LastP50, res.LastP99 = quantile(lasts, 0.5), quantile(lasts, 0.99)
 	res.DeliveryP50, res.DeliveryP99 = quantile(all, 0.5), quantile(all, 0.99)
 	res.MutationMS = quantile(mutations, 0.5)
