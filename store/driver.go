@@ -27,7 +27,7 @@ import (
 // Everything else is pgx's: the connections are *stdlib.Conn embedded, so
 // transactions, Prepare, Ping, ResetSession, CheckNamedValue (which lets
 // pgx's options through database/sql) and Conn() (for database/sql's Raw:
-// assert interface{ Conn() *pgx.Conn }, not *stdlib.Conn) are forwarded.
+// assert interface{ Conn() *pgx.Conn }, not *stdlib.Conn) are pgx's own.
 type preparedArgs struct{ driver.Connector }
 
 // Connect returns a connection of pgx's connector, wrapped.
@@ -44,8 +44,12 @@ func (c preparedArgs) Connect(ctx context.Context) (driver.Conn, error) {
 	return &preparedArgsConn{conn}, nil
 }
 
-// preparedArgsConn is a connection of preparedArgs.
-type preparedArgsConn struct{ *stdlib.Conn }
+// preparedArgsConn is a connection of preparedArgs. It embeds pgx's under
+// another name than Conn, so that pgx's Conn() *pgx.Conn is promoted (a
+// field named Conn would hide it from database/sql's Raw users).
+type preparedArgsConn struct{ *stdlibConn }
+
+type stdlibConn = stdlib.Conn
 
 // The interfaces database/sql looks for; ExecContext and QueryContext must
 // not fall back to Prepare, and NamedValueChecker must pass pgx's options.
@@ -61,12 +65,12 @@ var (
 
 // ExecContext runs query, prepared if it has arguments.
 func (c *preparedArgsConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	return c.Conn.ExecContext(ctx, query, cacheArgs(args))
+	return c.stdlibConn.ExecContext(ctx, query, cacheArgs(args))
 }
 
 // QueryContext runs query, prepared if it has arguments.
 func (c *preparedArgsConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.Conn.QueryContext(ctx, query, cacheArgs(args))
+	return c.stdlibConn.QueryContext(ctx, query, cacheArgs(args))
 }
 
 // cacheArgs returns args led by pgx.QueryExecModeCacheStatement when they
