@@ -2,19 +2,26 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/cairn-dev/cairn"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/schema"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -158,24 +165,14 @@ func lookahead[T any](ctx context.Context, l *Loaders, name, id string) (v *T, o
 	if fc == nil || fc.Field.Field == nil {
 		return nil, false, nil
 	}
-	res, resFields := planParent(ctx, fc.Field.Selections, instanceTypes, "resource", resources, resourceNarrow, resourceTypes,
-		hasFieldNamed(ctx, fc.Field.Selections, instanceTypes, "requestParams"))
-	if !res.want {
+	plan, err := planChain(ctx, l.s.db, fc)
+	if err != nil {
+		return nil, true, err
+	}
+	if !plan.res.want {
 		return nil, false, nil
 	}
-	resSels := make([]ast.SelectionSet, len(resFields))
-	for i, f := range resFields {
-		resSels[i] = f.Selections
-	}
-	// The tier fields under every resource field, as one selection.
-	var tierSel ast.SelectionSet
-	for _, sel := range resSels {
-		tierSel = append(tierSel, sel...)
-	}
-	tier, _ := planParent(ctx, tierSel, resourceTypes, "tier", tiers, tierNarrow, tierTypes, false)
-	inst := parentPlan{want: true, omit: instances.objectView(ctx).omit,
-		cols: instanceNarrow.columns(ctx, []ast.SelectionSet{fc.Field.Selections}, instanceTypes)}
-	row, err := l.instanceChain(ctx, id, inst, res, tier)
+	row, err := l.instanceChain(ctx, id, plan)
 	if err != nil {
 		return nil, true, err
 	}
@@ -183,21 +180,112 @@ func lookahead[T any](ctx context.Context, l *Loaders, name, id string) (v *T, o
 	return out, true, nil
 }
 
+// chainPlan is what a lookahead fetches of an instance, its resource and
+// its tier, and the text of the statement that does (when res.want).
+type chainPlan struct {
+	inst, res, tier parentPlan
+	query           string
+}
+
+// chainPlans caches the chainPlan of an instance field by its *ast.Field:
+// gqlgen keeps the parsed documents of the queries it sees (its query
+// cache), so a repeated query plans its lookahead once rather than
+// collecting its fields on every request. Only plans that cannot depend on
+// the request's variables are cached (a selection without directives, not
+// merged from several fields); the cache is emptied when it passes
+// chainPlansMax entries, which bounds what it keeps of evicted documents.
+var (
+	chainPlans  sync.Map // *ast.Field → *chainPlan
+	chainPlansN atomic.Int64
+)
+
+const chainPlansMax = 1024
+
+// planChain returns the chainPlan of the instance field fc.
+func planChain(ctx context.Context, db *bun.DB, fc *graphql.FieldContext) (*chainPlan, error) {
+	f := fc.Field.Field
+	cacheable := sameSelections(fc.Field.Selections, f.SelectionSet) && !hasDirectives(f.SelectionSet, 0)
+	if cacheable {
+		if p, ok := chainPlans.Load(f); ok {
+			return p.(*chainPlan), nil
+		}
+	}
+	plan := &chainPlan{}
+	var resFields []graphql.CollectedField
+	plan.res, resFields = planParent(ctx, fc.Field.Selections, instanceTypes, "resource", resources, resourceNarrow, resourceTypes,
+		hasFieldNamed(ctx, fc.Field.Selections, instanceTypes, "requestParams"))
+	if !plan.res.want {
+		return plan, nil // not cached: planning it is cheap
+	}
+	// The tier fields under every resource field, as one selection.
+	var tierSel ast.SelectionSet
+	for _, f := range resFields {
+		tierSel = append(tierSel, f.Selections...)
+	}
+	plan.tier, _ = planParent(ctx, tierSel, resourceTypes, "tier", tiers, tierNarrow, tierTypes, false)
+	plan.inst = parentPlan{want: true, omit: instances.objectView(ctx).omit,
+		cols: instanceNarrow.columns(ctx, []ast.SelectionSet{fc.Field.Selections}, instanceTypes)}
+	var err error
+	if plan.query, err = chainQuery(db, chainShape{inst: plan.inst, res: plan.res, tier: plan.tier}); err != nil {
+		return nil, err
+	}
+	if cacheable {
+		if chainPlansN.Add(1) > chainPlansMax {
+			chainPlans.Clear()
+			chainPlansN.Store(1)
+		}
+		chainPlans.Store(f, plan)
+	}
+	return plan, nil
+}
+
+// sameSelections reports whether a and b hold the same selections (gqlgen
+// copies a field's selection set into its CollectedField, and appends the
+// selections of the fields merged with it).
+func sameSelections(a, b ast.SelectionSet) bool {
+	return slices.Equal(a, b)
+}
+
+// hasDirectives reports whether sel, its fragments or any selection under
+// them carries a directive (one that may depend on the variables: @skip,
+// @include), or a fragment spread without its definition.
+func hasDirectives(sel ast.SelectionSet, depth int) bool {
+	if depth > 64 {
+		return true
+	}
+	for _, s := range sel {
+		switch s := s.(type) {
+		case *ast.Field:
+			if len(s.Directives) > 0 || hasDirectives(s.SelectionSet, depth+1) {
+				return true
+			}
+		case *ast.InlineFragment:
+			if len(s.Directives) > 0 || hasDirectives(s.SelectionSet, depth+1) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if len(s.Directives) > 0 || s.Definition == nil || len(s.Definition.Directives) > 0 || hasDirectives(s.Definition.SelectionSet, depth+1) {
+				return true
+			}
+		default:
+			return true
+		}
+	}
+	return false
+}
+
 // instanceChain reads instance id, its resource (res) and the resource's tier
 // (tier) in one statement, each within the caller's scope, and primes the
 // loaders' instance.resource and resource.tier edges with what it found.
-func (l *Loaders) instanceChain(ctx context.Context, id string, inst, res, tier parentPlan) (*cairn.ResourceInstance, error) {
+func (l *Loaders) instanceChain(ctx context.Context, id string, plan *chainPlan) (*cairn.ResourceInstance, error) {
 	l.s.batch(instances.name+".id", 1)
-	query, err := chainQuery(l.s.db, chainShape{inst: inst, res: res, tier: tier})
-	if err != nil {
-		return nil, err
-	}
+	res, tier := plan.res, plan.tier
 	readers := l.p.TenantsWith(cairn.RoleReader)
 	if readers == nil {
 		readers = []string{}
 	}
 	var rows []chainRow
-	if err := l.s.queryPrepared(ctx, &rows, query, id, readers); err != nil {
+	if err := l.s.queryPrepared(ctx, &rows, plan.query, id, readers); err != nil {
 		return nil, interpretError(err, "load instance")
 	}
 	if len(rows) == 0 {
@@ -288,18 +376,17 @@ func chainQuery(db *bun.DB, c chainShape) (string, error) {
 // statement pgx prepares once per connection (bun would write them into
 // the text), scans the rows into dest, and counts and observes the
 // statement as the store's hooks do for every other.
+//
+// It runs on the pool's pgx connection itself (queryPgx) rather than
+// through database/sql's QueryContext: the small read's one statement paid
+// more for database/sql's rows (a goroutine watching the context, locks,
+// a driver.Value per column converted again for bun) than for pgx.
 func (s *Store) queryPrepared(ctx context.Context, dest any, query string, args ...any) error {
 	ev := &bun.QueryEvent{DB: s.db, Query: query, QueryArgs: args, StartTime: time.Now()}
 	if s.hook != nil {
 		ctx = s.hook.BeforeQuery(ctx, ev)
 	}
-	rows, err := s.db.DB.QueryContext(ctx, query, append([]any{pgx.QueryExecModeCacheStatement}, args...)...)
-	if err == nil {
-		err = s.db.ScanRows(ctx, rows, dest)
-		if cerr := rows.Close(); err == nil {
-			err = cerr
-		}
-	}
+	err := s.queryPgx(ctx, dest, query, args)
 	ev.Err = err
 	if c := StatementCounterFrom(ctx); c != nil {
 		c.n.Add(1)
@@ -308,6 +395,251 @@ func (s *Store) queryPrepared(ctx context.Context, dest any, query string, args 
 		s.hook.AfterQuery(ctx, ev)
 	}
 	return err
+}
+
+// pgxConner is a database/sql driver connection of pgx: *stdlib.Conn, or a
+// wrapper that forwards its Conn method.
+type pgxConner interface{ Conn() *pgx.Conn }
+
+// pgxConnOf returns the pgx connection of dc, a database/sql driver
+// connection, or nil when it is not pgx's.
+func pgxConnOf(dc any) *pgx.Conn {
+	if c, ok := dc.(pgxConner); ok {
+		return c.Conn()
+	}
+	return nil
+}
+
+// queryPgx runs query prepared (pgx.QueryExecModeCacheStatement) on a
+// connection of the pool, through pgx when the connection is pgx's and
+// dest a slice of structs (or of pointers to them) that bun knows, and
+// scans the rows into dest as bun scans them. Anything else runs through
+// database/sql and bun.
+func (s *Store) queryPgx(ctx context.Context, dest any, query string, args []any) error {
+	sc, ok := newRowScanner(s.db, dest)
+	for try := 0; ; try++ {
+		conn, err := s.db.DB.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		direct := false
+		if ok {
+			err = conn.Raw(func(dc any) error {
+				c := pgxConnOf(dc)
+				if c == nil {
+					return nil
+				}
+				direct = true
+				if c.IsClosed() {
+					return driver.ErrBadConn // database/sql drops it; the next try takes another
+				}
+				return sc.query(ctx, c, query, args)
+			})
+		}
+		if !direct && err == nil {
+			var rows *sql.Rows
+			rows, err = conn.QueryContext(ctx, query, append([]any{pgx.QueryExecModeCacheStatement}, args...)...)
+			if err == nil {
+				err = s.db.ScanRows(ctx, rows, dest)
+				if cerr := rows.Close(); err == nil {
+					err = cerr
+				}
+			}
+		}
+		_ = conn.Close()
+		if errors.Is(err, driver.ErrBadConn) && try < 2 {
+			continue
+		}
+		return err
+	}
+}
+
+// rowScanner scans pgx's rows into a slice of bun models as bun's
+// ScanRows does: each column into the field bun names it (columns it does
+// not know are discarded, as the store's bun.DB does), from the
+// driver.Value pgx's database/sql driver would have given.
+type rowScanner struct {
+	slice reflect.Value // the slice dest points to
+	ptrs  bool          // of *T rather than T
+	table *schema.Table
+}
+
+// newRowScanner returns the scanner of dest, a *[]T or *[]*T of a struct
+// type T; ok is false for any other dest.
+func newRowScanner(db *bun.DB, dest any) (sc rowScanner, ok bool) {
+	v := reflect.ValueOf(dest)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Slice {
+		return sc, false
+	}
+	sc.slice = v.Elem()
+	t := sc.slice.Type().Elem()
+	if t.Kind() == reflect.Pointer {
+		sc.ptrs, t = true, t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return sc, false
+	}
+	sc.table = db.Table(t)
+	return sc, true
+}
+
+// sqlResultFormats are the result formats pgx's database/sql driver asks
+// for (stdlib's databaseSQLResultFormats): binary for the intrinsic types,
+// text for every other, which the driver.Values below are made from.
+var sqlResultFormats = pgx.QueryResultFormatsByOID{
+	pgtype.BoolOID:        pgtype.BinaryFormatCode,
+	pgtype.ByteaOID:       pgtype.BinaryFormatCode,
+	pgtype.CIDOID:         pgtype.BinaryFormatCode,
+	pgtype.DateOID:        pgtype.BinaryFormatCode,
+	pgtype.Float4OID:      pgtype.BinaryFormatCode,
+	pgtype.Float8OID:      pgtype.BinaryFormatCode,
+	pgtype.Int2OID:        pgtype.BinaryFormatCode,
+	pgtype.Int4OID:        pgtype.BinaryFormatCode,
+	pgtype.Int8OID:        pgtype.BinaryFormatCode,
+	pgtype.OIDOID:         pgtype.BinaryFormatCode,
+	pgtype.TimestampOID:   pgtype.BinaryFormatCode,
+	pgtype.TimestamptzOID: pgtype.BinaryFormatCode,
+	pgtype.XIDOID:         pgtype.BinaryFormatCode,
+}
+
+// query runs query on c and scans its rows.
+func (sc rowScanner) query(ctx context.Context, c *pgx.Conn, query string, args []any) error {
+	rows, err := c.Query(ctx, query, append([]any{pgx.QueryExecModeCacheStatement, sqlResultFormats}, args...)...)
+	if err != nil {
+		if pgconn.SafeToRetry(err) {
+			return driver.ErrBadConn // nothing was sent: as stdlib, another connection runs it
+		}
+		return err
+	}
+	defer rows.Close()
+	fds := rows.FieldDescriptions()
+	fields := make([]*schema.Field, len(fds))
+	text := make([]bool, len(fds)) // a text column into a plain string field
+	for i, fd := range fds {
+		fields[i] = sc.table.LookupField(fd.Name)
+		text[i] = fields[i] != nil && (fd.DataTypeOID == pgtype.TextOID || fd.DataTypeOID == pgtype.VarcharOID) && plainString(fields[i])
+	}
+	m := c.TypeMap()
+	if sc.slice.Len() > 0 {
+		sc.slice.SetLen(0)
+	}
+	for rows.Next() {
+		var strct reflect.Value
+		if sc.ptrs {
+			p := reflect.New(sc.table.Type)
+			sc.slice.Set(reflect.Append(sc.slice, p))
+			strct = p.Elem()
+		} else {
+			sc.slice.Set(reflect.Append(sc.slice, reflect.Zero(sc.table.Type)))
+			strct = sc.slice.Index(sc.slice.Len() - 1)
+		}
+		for i, raw := range rows.RawValues() {
+			if fields[i] == nil {
+				continue
+			}
+			if text[i] && raw != nil {
+				// What stdlib and bun's scanString make of it, without
+				// the driver.Value between them.
+				fields[i].Value(strct).SetString(string(raw))
+				continue
+			}
+			var src any
+			if raw != nil {
+				if src, err = driverValue(m, fds[i].DataTypeOID, fds[i].Format, raw); err != nil {
+					return err // as database/sql's Rows.Next returns it
+				}
+			}
+			if err := fields[i].ScanValue(strct, src); err != nil { // as database/sql's Rows.Scan wraps it
+				return fmt.Errorf("sql: Scan error on column index %d, name %q: %w", i, fds[i].Name, err)
+			}
+		}
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+var scannerType = reflect.TypeFor[sql.Scanner]()
+
+// plainStrings caches plainString by field.
+var plainStrings sync.Map // *schema.Field → bool
+
+// plainString reports whether bun scans f as a plain string (scanString):
+// a field of a string kind that is no sql.Scanner, without the options
+// that choose another scanner.
+func plainString(f *schema.Field) bool {
+	if v, ok := plainStrings.Load(f); ok {
+		return v.(bool)
+	}
+	t := f.StructField.Type
+	plain := t.Kind() == reflect.String && !t.Implements(scannerType) && !reflect.PointerTo(t).Implements(scannerType) &&
+		!f.Tag.HasOption("msgpack") && !f.Tag.HasOption("json_use_number")
+	plainStrings.Store(f, plain)
+	return plain
+}
+
+// driverValue is the driver.Value pgx's database/sql driver
+// (stdlib.Rows.Next) makes of src, a value of type oid in format.
+func driverValue(m *pgtype.Map, oid uint32, format int16, src []byte) (driver.Value, error) {
+	switch oid {
+	case pgtype.BoolOID:
+		var d bool
+		err := m.Scan(oid, format, src, &d)
+		return d, err
+	case pgtype.ByteaOID, pgtype.JSONOID, pgtype.JSONBOID, pgtype.XMLOID:
+		var d []byte
+		if err := m.Scan(oid, format, src, &d); err != nil {
+			return nil, err
+		}
+		return d, nil
+	case pgtype.CIDOID, pgtype.OIDOID, pgtype.XIDOID:
+		var d pgtype.Uint32
+		if err := m.Scan(oid, format, src, &d); err != nil {
+			return nil, err
+		}
+		return d.Value()
+	case pgtype.DateOID:
+		var d pgtype.Date
+		if err := m.Scan(oid, format, src, &d); err != nil {
+			return nil, err
+		}
+		return d.Value()
+	case pgtype.Float4OID:
+		var d float32
+		err := m.Scan(oid, format, src, &d)
+		return float64(d), err
+	case pgtype.Float8OID:
+		var d float64
+		err := m.Scan(oid, format, src, &d)
+		return d, err
+	case pgtype.Int2OID:
+		var d int16
+		err := m.Scan(oid, format, src, &d)
+		return int64(d), err
+	case pgtype.Int4OID:
+		var d int32
+		err := m.Scan(oid, format, src, &d)
+		return int64(d), err
+	case pgtype.Int8OID:
+		var d int64
+		err := m.Scan(oid, format, src, &d)
+		return d, err
+	case pgtype.TimestampOID:
+		var d pgtype.Timestamp
+		if err := m.Scan(oid, format, src, &d); err != nil {
+			return nil, err
+		}
+		return d.Value()
+	case pgtype.TimestamptzOID:
+		var d pgtype.Timestamptz
+		if err := m.Scan(oid, format, src, &d); err != nil {
+			return nil, err
+		}
+		return d.Value()
+	default:
+		var d string
+		err := m.Scan(oid, format, src, &d)
+		return d, err
+	}
 }
 
 // view is what the subquery of the plan's object selects.
@@ -329,10 +661,16 @@ func aliasColumns[T any](db *bun.DB, q *bun.SelectQuery, alias string, p parentP
 	return q.ColumnExpr(b.String())
 }
 
+// closedDone is the done channel of a primed future: closed from the start.
+var closedDone = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
 // prime records val as the result of the edge load key, unless it ran.
 func (l *Loaders) prime(key futureKey, val any) {
-	f := &future{done: make(chan struct{}), val: val}
-	close(f.done)
+	f := &future{done: closedDone, val: val}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, ok := l.futures[key]; !ok {
