@@ -119,8 +119,7 @@ func New(cfg Config) http.Handler {
 // a counter of its SQL statements and its Idempotency-Key header.
 func perRequest(s *store.Store, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, _ := store.WithStatementCounter(r.Context())
-		ctx = store.WithLoaders(ctx, s.NewLoaders(principalOf(ctx)))
+		ctx, _ := s.WithRequest(r.Context(), principalOf(r.Context()))
 		if key := r.Header.Get("Idempotency-Key"); key != "" {
 			ctx = resolvers.WithIdempotencyKey(ctx, key)
 		}

@@ -58,7 +58,35 @@ type future struct {
 
 // NewLoaders returns the loaders of one request made by p.
 func (s *Store) NewLoaders(p *cairn.Principal) *Loaders {
-	return &Loaders{s: s, p: p, byID: map[string]any{}, cohorts: map[string]*cohort{}, futures: map[futureKey]*future{}}
+	return &Loaders{s: s, p: p, cohorts: map[string]*cohort{}, futures: map[futureKey]*future{}} // byID: made by the first lookup by ID that batches
+}
+
+// requestContext is a request's context with its statement counter and
+// loaders, in one layer rather than two (every lookup of a value of the
+// request's context walks its layers).
+type requestContext struct {
+	context.Context
+	counter *StatementCounter
+	loaders *Loaders
+}
+
+func (c *requestContext) Value(key any) any {
+	switch key.(type) {
+	case counterKey:
+		return c.counter
+	case loadersKey:
+		return c.loaders
+	}
+	return c.Context.Value(key)
+}
+
+// WithRequest returns a copy of ctx carrying a statement counter (as
+// WithStatementCounter's) and fresh loaders for p (as WithLoaders'), and
+// the counter.
+func (s *Store) WithRequest(ctx context.Context, p *cairn.Principal) (context.Context, *StatementCounter) {
+	c := &requestContext{Context: ctx, counter: &StatementCounter{}}
+	c.loaders = s.NewLoaders(p)
+	return c, c.counter
 }
 
 // LoaderWait is how long a lookup by bare ID collects keys before it runs.
@@ -164,6 +192,9 @@ func loadByID[T, F any](ctx context.Context, l *Loaders, k kind[T, F], id string
 	l.mu.Lock()
 	ld, ok := l.byID[k.name].(*dataloadgen.Loader[string, *T])
 	if !ok {
+		if l.byID == nil {
+			l.byID = map[string]any{}
+		}
 		where := k.where(l.p, nil)
 		ld = dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string]*T, error) {
 			l.s.batch(k.name+".id", len(ids))
@@ -197,7 +228,27 @@ func single(ctx context.Context) bool {
 // omitKey is fmt.Sprint(cols), without fmt: the part of an edge's future
 // key that names the columns its rows left out.
 func omitKey(cols []string) string {
-	return "[" + strings.Join(cols, " ") + "]"
+	switch len(cols) {
+	case 0:
+		return "[]"
+	case 1:
+		return "[" + cols[0] + "]"
+	}
+	n := len(cols) + 1
+	for _, c := range cols {
+		n += len(c)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteByte('[')
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(c)
+	}
+	b.WriteByte(']')
+	return b.String()
 }
 
 func values[K comparable, V any](m map[K]V) []V {

@@ -124,14 +124,16 @@ func (e *extension) InterceptResponse(ctx context.Context, next graphql.Response
 		statements = e.info.Statements(ctx)
 		e.t.StatementsPerReq.Observe(float64(statements))
 	}
-	span := trace.SpanFromContext(ctx)
-	sc := span.SpanContext()
-	if sc.IsValid() {
-		span.SetAttributes(attribute.String("graphql.operation.name", name), attribute.StringSlice("cairn.error_codes", errCodes))
-		if outcome == "error" {
-			span.SetStatus(codes.Error, "request had errors")
+	var sc trace.SpanContext
+	if e.t.provider != nil { // without tracing nothing starts a span: no lookup of one
+		span := trace.SpanFromContext(ctx)
+		if sc = span.SpanContext(); sc.IsValid() {
+			span.SetAttributes(attribute.String("graphql.operation.name", name), attribute.StringSlice("cairn.error_codes", errCodes))
+			if outcome == "error" {
+				span.SetStatus(codes.Error, "request had errors")
+			}
+			span.End()
 		}
-		span.End()
 	}
 	if !e.t.Logger.Enabled(ctx, slog.LevelInfo) {
 		return resp

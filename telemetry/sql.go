@@ -19,8 +19,8 @@ type queryHook struct{ t *Telemetry }
 type spanKey struct{}
 
 func (h queryHook) BeforeQuery(ctx context.Context, ev *bun.QueryEvent) context.Context {
-	if !trace.SpanFromContext(ctx).SpanContext().IsValid() {
-		return ctx
+	if h.t.provider == nil || !trace.SpanFromContext(ctx).SpanContext().IsValid() {
+		return ctx // without tracing nothing starts a span: no lookup of one
 	}
 	ctx, span := h.t.Tracer.Start(ctx, "sql "+ev.Operation(), trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("db.system", "postgresql"), attribute.String("db.operation", ev.Operation())))
@@ -29,6 +29,9 @@ func (h queryHook) BeforeQuery(ctx context.Context, ev *bun.QueryEvent) context.
 
 func (h queryHook) AfterQuery(ctx context.Context, ev *bun.QueryEvent) {
 	h.t.StatementDuration.Observe(time.Since(ev.StartTime).Seconds())
+	if h.t.provider == nil {
+		return
+	}
 	if span, ok := ctx.Value(spanKey{}).(trace.Span); ok {
 		if ev.Err != nil {
 			span.SetStatus(codes.Error, "statement failed")
