@@ -50,15 +50,10 @@ type worker struct {
 // load runs cfg and returns what it measured: the requests that complete
 // inside the measured window.
 func load(ctx context.Context, cfg config) (*result, error) {
-	tr := &http.Transport{
-		MaxIdleConns:        cfg.Connections,
-		MaxIdleConnsPerHost: cfg.Connections,
-		MaxConnsPerHost:     cfg.Connections,
-		DisableCompression:  true,
-		IdleConnTimeout:     time.Minute,
+	target, err := newTarget(cfg)
+	if err != nil {
+		return nil, err
 	}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: time.Minute}
 	start := time.Now()
 	from, until := start.Add(cfg.Warmup), start.Add(cfg.Warmup+cfg.Duration)
 	workers := make([]*worker, cfg.Connections)
@@ -66,7 +61,7 @@ func load(ctx context.Context, cfg config) (*result, error) {
 	for i := range workers {
 		w := &worker{}
 		workers[i] = w
-		wg.Go(func() { w.loop(ctx, client, cfg, from, until) })
+		wg.Go(func() { w.loop(ctx, target, from, until) })
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
@@ -90,17 +85,31 @@ func load(ctx context.Context, cfg config) (*result, error) {
 	return res, nil
 }
 
-func (w *worker) loop(ctx context.Context, client *http.Client, cfg config, from, until time.Time) {
+func (w *worker) loop(ctx context.Context, t *target, from, until time.Time) {
+	var c *httpConn
+	defer func() {
+		if c != nil {
+			c.Close()
+		}
+	}()
 	var buf bytes.Buffer
 	for ctx.Err() == nil {
 		began := time.Now()
 		if !began.Before(until) {
 			return
 		}
-		err := w.do(ctx, client, cfg, &buf)
+		var err error
+		if c == nil {
+			c, err = t.dial(ctx)
+		}
+		if err == nil {
+			err = w.do(c, &buf)
+			if err != nil || c.closing {
+				c.Close()
+				c = nil
+			}
+		}
 		ended := time.Now()
-		// A request counts when it completes inside the window, wherever
-		// it began: slow requests (seconds each) still yield a rate.
 		if ended.Before(from) || ended.After(until) {
 			continue
 		}
@@ -124,28 +133,15 @@ var (
 // do sends one request and reads the whole response. A response is an error
 // when its status is not 200 or it carries GraphQL errors (gqlgen writes
 // "errors" first, so the check does not parse a large response).
-func (w *worker) do(ctx context.Context, client *http.Client, cfg config, buf *bytes.Buffer) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.URL, bytes.NewReader(cfg.Body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if cfg.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+cfg.Token)
-	}
-	res, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	buf.Reset()
-	_, err = buf.ReadFrom(res.Body)
-	res.Body.Close()
+// do sends the request on c and reads its response into buf.
+func (w *worker) do(c *httpConn, buf *bytes.Buffer) error {
+	status, err := c.roundTrip(buf)
 	if err != nil {
 		return err
 	}
 	b := buf.Bytes()
-	if res.StatusCode != http.StatusOK || bytes.HasPrefix(b, errorsPrefix) {
-		return fmt.Errorf("status %d: %.300s", res.StatusCode, b)
+	if status != http.StatusOK || bytes.HasPrefix(b, errorsPrefix) {
+		return fmt.Errorf("status %d: %.300s", status, b)
 	}
 	w.size = len(b)
 	if i := bytes.LastIndex(b, statementsAt); i >= 0 {
