@@ -592,17 +592,9 @@ func driverValue(m *pgtype.Map, oid uint32, format int16, src []byte) (driver.Va
 		}
 		return d, nil
 	case pgtype.CIDOID, pgtype.OIDOID, pgtype.XIDOID:
-		var d pgtype.Uint32
-		if err := m.Scan(oid, format, src, &d); err != nil {
-			return nil, err
-		}
-		return d.Value()
+		return scanValuer[pgtype.Uint32](m, oid, format, src)
 	case pgtype.DateOID:
-		var d pgtype.Date
-		if err := m.Scan(oid, format, src, &d); err != nil {
-			return nil, err
-		}
-		return d.Value()
+		return scanValuer[pgtype.Date](m, oid, format, src)
 	case pgtype.Float4OID:
 		var d float32
 		err := m.Scan(oid, format, src, &d)
@@ -624,22 +616,26 @@ func driverValue(m *pgtype.Map, oid uint32, format int16, src []byte) (driver.Va
 		err := m.Scan(oid, format, src, &d)
 		return d, err
 	case pgtype.TimestampOID:
-		var d pgtype.Timestamp
-		if err := m.Scan(oid, format, src, &d); err != nil {
-			return nil, err
-		}
-		return d.Value()
+		return scanValuer[pgtype.Timestamp](m, oid, format, src)
 	case pgtype.TimestamptzOID:
-		var d pgtype.Timestamptz
-		if err := m.Scan(oid, format, src, &d); err != nil {
-			return nil, err
-		}
-		return d.Value()
+		return scanValuer[pgtype.Timestamptz](m, oid, format, src)
 	default:
 		var d string
 		err := m.Scan(oid, format, src, &d)
 		return d, err
 	}
+}
+
+// scanValuer is the driver.Value of src scanned into a T.
+func scanValuer[T any, PT interface {
+	*T
+	driver.Valuer
+}](m *pgtype.Map, oid uint32, format int16, src []byte) (driver.Value, error) {
+	var d T
+	if err := m.Scan(oid, format, src, PT(&d)); err != nil {
+		return nil, err
+	}
+	return PT(&d).Value()
 }
 
 // view is what the subquery of the plan's object selects.
