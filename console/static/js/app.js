@@ -30,6 +30,7 @@ const LIVE_WORDS = { connecting: "Live: connecting…", connected: "Live", recon
 let live = null;
 let cursor = null; // the cursor of the last status change seen
 let deletedCursor = null; // the cursor of the last deletion seen
+let signedIn = false; // from start() to signOut()
 
 // The console's state, for DevTools and the browser test: the live client
 // (disconnect()/connect() simulate a dropped connection).
@@ -42,8 +43,15 @@ function showSignIn(message = "") {
   $("signin-error").textContent = message;
   const idps = session.providers();
   $("idp-list").hidden = idps.length === 0;
-  replace($("idp-list").querySelector("ul"), idps.map((p) =>
-    h("li", {}, h("button", { type: "button", onclick: () => signInWith(p) }, p.label))));
+  // The same providers keep their buttons: a late sign-out (a request that
+  // was in flight) must not swap the button under the user's pointer.
+  const list = $("idp-list").querySelector("ul");
+  const key = JSON.stringify(idps);
+  if (list.dataset.providers !== key) {
+    list.dataset.providers = key;
+    replace(list, idps.map((p) =>
+      h("li", {}, h("button", { type: "button", onclick: () => signInWith(p) }, p.label))));
+  }
   $("signin-email").focus();
 }
 
@@ -58,6 +66,7 @@ async function signInWith(p) {
 
 // signOut ends the session; message says why, when it was not asked for.
 function signOut(message = "") {
+  signedIn = false;
   if (live) live.disconnect();
   live = null;
   cursor = deletedCursor = null;
@@ -70,6 +79,7 @@ function signOut(message = "") {
 async function start() {
   const s = session.current();
   if (!s) return showSignIn();
+  signedIn = true;
   setToken(s.token);
   let me;
   try {
@@ -121,7 +131,11 @@ async function start() {
 }
 
 instances.init({ open: detail.show, change: detail.changed });
-onSessionLost((msg) => signOut(msg));
+// A request that was in flight when the user signed out answers
+// UNAUTHENTICATED: there is no session left to lose.
+onSessionLost((msg) => {
+  if (signedIn) signOut(msg);
+});
 $("signin-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const form = ev.target;
