@@ -91,9 +91,10 @@ func addLive(gql *handler.Server, cfg Config, federation *auth.OIDC) *wsTranspor
 			return next(ctx)
 		}
 		ctx, cancel := context.WithCancelCause(ctx)
-		watch(ctx, cancel, recheck, func(ctx context.Context) (*cairn.Principal, error) {
+		stop := watch(ctx, cancel, recheck, func(ctx context.Context) (*cairn.Principal, error) {
 			return cfg.Store.Principal(ctx, p.UserID)
 		})
+		context.AfterFunc(ctx, stop)
 		return next(ctx)
 	})
 	return ws
@@ -148,16 +149,21 @@ func wsInit(s *store.Store, auths []auth.Authenticator, recheck time.Duration, l
 			ctx = context.WithValue(ctx, edgeStateKey{}, &edgeState{method: "WEBSOCKET", timeout: st.timeout, statementsByTransport: true})
 		}
 		ctx, cancel := context.WithCancelCause(ctx)
-		watch(ctx, cancel, recheck, authenticate)
-		return ctx, cancel, nil
+		// The transport calls the returned function when the connection
+		// closes: it stops the rechecks too (no context.AfterFunc per
+		// connection).
+		stop := watch(ctx, cancel, recheck, authenticate)
+		return ctx, func(cause error) { stop(); cancel(cause) }, nil
 	}
 }
 
-// watch checks the credentials every interval until ctx ends, and cancels
-// it when they are refused (an outage is not a refusal). It holds no
-// goroutine between checks (a timer re-arms itself): with thousands of
-// subscriptions, a parked goroutine each is a stack each.
-func watch(ctx context.Context, cancel context.CancelCauseFunc, every time.Duration, check func(context.Context) (*cairn.Principal, error)) {
+// watch checks the credentials every interval until ctx ends or stop is
+// called, and cancels ctx when they are refused (an outage is not a
+// refusal). It holds no goroutine between checks (a timer re-arms itself):
+// with thousands of subscriptions, a parked goroutine each is a stack each.
+// A timer that fires after ctx ended stops without checking; stop ends it
+// at once.
+func watch(ctx context.Context, cancel context.CancelCauseFunc, every time.Duration, check func(context.Context) (*cairn.Principal, error)) (stop func()) {
 	var mu sync.Mutex // guards t, which the callback re-arms
 	var t *time.Timer
 	mu.Lock()
@@ -176,9 +182,9 @@ func watch(ctx context.Context, cancel context.CancelCauseFunc, every time.Durat
 			t.Reset(every)
 		}
 	})
-	context.AfterFunc(ctx, func() {
+	return func() {
 		mu.Lock()
 		defer mu.Unlock()
 		t.Stop()
-	})
+	}
 }

@@ -71,9 +71,12 @@ const (
 
 	// wsReadBuffer and wsWriteBuffer size a connection's buffers (net/http
 	// keeps 4 KiB each); client messages and frames are small, and larger
-	// ones bypass the buffers.
+	// ones bypass the buffers. The websocket library writes only control
+	// and close frames through its buffer (the transport writes the
+	// messages), at most 127 bytes each (2 of header, 125 of payload): one
+	// Write each, so they never interleave with the transport's frames.
 	wsReadBuffer  = 256
-	wsWriteBuffer = 512
+	wsWriteBuffer = 160
 
 	// revokedReason closes a connection whose credentials a recheck refused.
 	revokedReason = "your credentials are no longer accepted (expired token, disabled user or revoked key): sign in again and reconnect"
