@@ -29612,7 +29612,7 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -29694,6 +29694,7 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -29706,7 +29707,7 @@ func (ec *executionContext) _ApiKeyConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -29743,6 +29744,7 @@ func (ec *executionContext) _ApiKeyConnection(ctx context.Context, sel ast.Selec
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -29755,7 +29757,7 @@ func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -29781,6 +29783,7 @@ func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSe
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -29793,7 +29796,7 @@ func (ec *executionContext) _ApiKeyPayload(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -29814,6 +29817,7 @@ func (ec *executionContext) _ApiKeyPayload(ctx context.Context, sel ast.Selectio
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -29826,7 +29830,7 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -29929,6 +29933,7 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -29941,7 +29946,7 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -29978,6 +29983,7 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -29990,7 +29996,7 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -30016,6 +30022,7 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -30028,7 +30035,7 @@ func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, createApiKeyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -30054,6 +30061,7 @@ func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.Se
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -30066,7 +30074,7 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, deletePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -30087,6 +30095,7 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -30099,7 +30108,7 @@ func (ec *executionContext) _Grant(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, grantImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -30125,6 +30134,7 @@ func (ec *executionContext) _Grant(ctx context.Context, sel ast.SelectionSet, ob
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -30137,7 +30147,7 @@ func (ec *executionContext) _IdentityProvider(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, identityProviderImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -30270,6 +30280,7 @@ func (ec *executionContext) _IdentityProvider(ctx context.Context, sel ast.Selec
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -30282,7 +30293,7 @@ func (ec *executionContext) _IdentityProviderConnection(ctx context.Context, sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, identityProviderConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -30319,6 +30330,7 @@ func (ec *executionContext) _IdentityProviderConnection(ctx context.Context, sel
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -30331,7 +30343,7 @@ func (ec *executionContext) _IdentityProviderEdge(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, identityProviderEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -30357,6 +30369,7 @@ func (ec *executionContext) _IdentityProviderEdge(ctx context.Context, sel ast.S
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -30369,7 +30382,7 @@ func (ec *executionContext) _IdentityProviderPayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, identityProviderPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -30390,6 +30403,7 @@ func (ec *executionContext) _IdentityProviderPayload(ctx context.Context, sel as
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -30402,7 +30416,7 @@ func (ec *executionContext) _InputParameter(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, inputParameterImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -30463,6 +30477,7 @@ func (ec *executionContext) _InputParameter(ctx context.Context, sel ast.Selecti
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -30475,7 +30490,7 @@ func (ec *executionContext) _InstanceCredential(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, instanceCredentialImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -30521,6 +30536,7 @@ func (ec *executionContext) _InstanceCredential(ctx context.Context, sel ast.Sel
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -30533,7 +30549,7 @@ func (ec *executionContext) _InstanceCredentialPayload(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, instanceCredentialPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -30554,6 +30570,7 @@ func (ec *executionContext) _InstanceCredentialPayload(ctx context.Context, sel 
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -30566,7 +30583,7 @@ func (ec *executionContext) _InstancePayload(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, instancePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -30597,6 +30614,7 @@ func (ec *executionContext) _InstancePayload(ctx context.Context, sel ast.Select
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -30609,7 +30627,7 @@ func (ec *executionContext) _InstanceSnapshot(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, instanceSnapshotImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -30655,6 +30673,7 @@ func (ec *executionContext) _InstanceSnapshot(ctx context.Context, sel ast.Selec
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -30667,7 +30686,7 @@ func (ec *executionContext) _InstanceStatusChange(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, instanceStatusChangeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -30719,6 +30738,7 @@ func (ec *executionContext) _InstanceStatusChange(ctx context.Context, sel ast.S
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -30731,7 +30751,7 @@ func (ec *executionContext) _LoginAvailability(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, loginAvailabilityImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -30757,6 +30777,7 @@ func (ec *executionContext) _LoginAvailability(ctx context.Context, sel ast.Sele
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -30772,7 +30793,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -31171,6 +31192,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -31183,7 +31205,7 @@ func (ec *executionContext) _Operation(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, operationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -31265,6 +31287,7 @@ func (ec *executionContext) _Operation(ctx context.Context, sel ast.SelectionSet
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -31277,7 +31300,7 @@ func (ec *executionContext) _OutputParameter(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, outputParameterImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -31313,6 +31336,7 @@ func (ec *executionContext) _OutputParameter(ctx context.Context, sel ast.Select
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -31325,7 +31349,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -31361,6 +31385,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -31373,7 +31398,7 @@ func (ec *executionContext) _ProductTier(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, productTierImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -31508,6 +31533,7 @@ func (ec *executionContext) _ProductTier(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -31520,7 +31546,7 @@ func (ec *executionContext) _ProductTierConnection(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, productTierConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -31557,6 +31583,7 @@ func (ec *executionContext) _ProductTierConnection(ctx context.Context, sel ast.
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -31569,7 +31596,7 @@ func (ec *executionContext) _ProductTierEdge(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, productTierEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -31595,6 +31622,7 @@ func (ec *executionContext) _ProductTierEdge(ctx context.Context, sel ast.Select
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -31607,7 +31635,7 @@ func (ec *executionContext) _ProductTierPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, productTierPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -31628,6 +31656,7 @@ func (ec *executionContext) _ProductTierPayload(ctx context.Context, sel ast.Sel
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -31643,7 +31672,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -31846,6 +31875,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -31858,7 +31888,7 @@ func (ec *executionContext) _RegisterOperationsPayload(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, registerOperationsPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -31889,6 +31919,7 @@ func (ec *executionContext) _RegisterOperationsPayload(ctx context.Context, sel 
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -31901,7 +31932,7 @@ func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, resourceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -32011,6 +32042,7 @@ func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet,
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -32023,7 +32055,7 @@ func (ec *executionContext) _ResourceConnection(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, resourceConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -32060,6 +32092,7 @@ func (ec *executionContext) _ResourceConnection(ctx context.Context, sel ast.Sel
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -32072,7 +32105,7 @@ func (ec *executionContext) _ResourceEdge(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, resourceEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -32098,6 +32131,7 @@ func (ec *executionContext) _ResourceEdge(ctx context.Context, sel ast.Selection
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -32110,7 +32144,7 @@ func (ec *executionContext) _ResourceInstance(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, resourceInstanceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -32261,6 +32295,7 @@ func (ec *executionContext) _ResourceInstance(ctx context.Context, sel ast.Selec
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -32273,7 +32308,7 @@ func (ec *executionContext) _ResourceInstanceConnection(ctx context.Context, sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, resourceInstanceConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -32310,6 +32345,7 @@ func (ec *executionContext) _ResourceInstanceConnection(ctx context.Context, sel
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -32322,7 +32358,7 @@ func (ec *executionContext) _ResourceInstanceEdge(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, resourceInstanceEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -32348,6 +32384,7 @@ func (ec *executionContext) _ResourceInstanceEdge(ctx context.Context, sel ast.S
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -32360,7 +32397,7 @@ func (ec *executionContext) _ResourcePayload(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, resourcePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -32381,6 +32418,7 @@ func (ec *executionContext) _ResourcePayload(ctx context.Context, sel ast.Select
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -32393,7 +32431,7 @@ func (ec *executionContext) _RoleBinding(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, roleBindingImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -32446,6 +32484,7 @@ func (ec *executionContext) _RoleBinding(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -32458,7 +32497,7 @@ func (ec *executionContext) _RoleBindingConnection(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, roleBindingConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -32495,6 +32534,7 @@ func (ec *executionContext) _RoleBindingConnection(ctx context.Context, sel ast.
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -32507,7 +32547,7 @@ func (ec *executionContext) _RoleBindingEdge(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, roleBindingEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -32533,6 +32573,7 @@ func (ec *executionContext) _RoleBindingEdge(ctx context.Context, sel ast.Select
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -32545,7 +32586,7 @@ func (ec *executionContext) _RoleBindingPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, roleBindingPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -32566,6 +32607,7 @@ func (ec *executionContext) _RoleBindingPayload(ctx context.Context, sel ast.Sel
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -32578,7 +32620,7 @@ func (ec *executionContext) _Service(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -32669,6 +32711,7 @@ func (ec *executionContext) _Service(ctx context.Context, sel ast.SelectionSet, 
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -32681,7 +32724,7 @@ func (ec *executionContext) _ServiceConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -32718,6 +32761,7 @@ func (ec *executionContext) _ServiceConnection(ctx context.Context, sel ast.Sele
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -32730,7 +32774,7 @@ func (ec *executionContext) _ServiceEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -32756,6 +32800,7 @@ func (ec *executionContext) _ServiceEdge(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -32768,7 +32813,7 @@ func (ec *executionContext) _ServiceEnvironment(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceEnvironmentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -32862,6 +32907,7 @@ func (ec *executionContext) _ServiceEnvironment(ctx context.Context, sel ast.Sel
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -32874,7 +32920,7 @@ func (ec *executionContext) _ServiceEnvironmentConnection(ctx context.Context, s
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceEnvironmentConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -32911,6 +32957,7 @@ func (ec *executionContext) _ServiceEnvironmentConnection(ctx context.Context, s
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -32923,7 +32970,7 @@ func (ec *executionContext) _ServiceEnvironmentEdge(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceEnvironmentEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -32949,6 +32996,7 @@ func (ec *executionContext) _ServiceEnvironmentEdge(ctx context.Context, sel ast
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -32961,7 +33009,7 @@ func (ec *executionContext) _ServiceEnvironmentPayload(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceEnvironmentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -32982,6 +33030,7 @@ func (ec *executionContext) _ServiceEnvironmentPayload(ctx context.Context, sel 
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -32994,7 +33043,7 @@ func (ec *executionContext) _ServiceModel(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceModelImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -33078,6 +33127,7 @@ func (ec *executionContext) _ServiceModel(ctx context.Context, sel ast.Selection
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -33090,7 +33140,7 @@ func (ec *executionContext) _ServiceModelConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceModelConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -33127,6 +33177,7 @@ func (ec *executionContext) _ServiceModelConnection(ctx context.Context, sel ast
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -33139,7 +33190,7 @@ func (ec *executionContext) _ServiceModelEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceModelEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -33165,6 +33216,7 @@ func (ec *executionContext) _ServiceModelEdge(ctx context.Context, sel ast.Selec
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -33177,7 +33229,7 @@ func (ec *executionContext) _ServiceModelPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceModelPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -33198,6 +33250,7 @@ func (ec *executionContext) _ServiceModelPayload(ctx context.Context, sel ast.Se
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -33210,7 +33263,7 @@ func (ec *executionContext) _ServicePayload(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, servicePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -33231,6 +33284,7 @@ func (ec *executionContext) _ServicePayload(ctx context.Context, sel ast.Selecti
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -33243,7 +33297,7 @@ func (ec *executionContext) _ServiceSubscription(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceSubscriptionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -33328,6 +33382,7 @@ func (ec *executionContext) _ServiceSubscription(ctx context.Context, sel ast.Se
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -33340,7 +33395,7 @@ func (ec *executionContext) _ServiceSubscriptionConnection(ctx context.Context, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceSubscriptionConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -33377,6 +33432,7 @@ func (ec *executionContext) _ServiceSubscriptionConnection(ctx context.Context, 
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -33389,7 +33445,7 @@ func (ec *executionContext) _ServiceSubscriptionEdge(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceSubscriptionEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -33415,6 +33471,7 @@ func (ec *executionContext) _ServiceSubscriptionEdge(ctx context.Context, sel as
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -33427,7 +33484,7 @@ func (ec *executionContext) _ServiceSubscriptionPayload(ctx context.Context, sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceSubscriptionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -33448,6 +33505,7 @@ func (ec *executionContext) _ServiceSubscriptionPayload(ctx context.Context, sel
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -33460,7 +33518,7 @@ func (ec *executionContext) _SetPersistedOnlyPayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, setPersistedOnlyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -33491,6 +33549,7 @@ func (ec *executionContext) _SetPersistedOnlyPayload(ctx context.Context, sel as
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -33503,7 +33562,7 @@ func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, signInPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -33534,6 +33593,7 @@ func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.Selectio
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -33570,7 +33630,7 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, tenantImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -33668,6 +33728,7 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -33680,7 +33741,7 @@ func (ec *executionContext) _TenantConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, tenantConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -33717,6 +33778,7 @@ func (ec *executionContext) _TenantConnection(ctx context.Context, sel ast.Selec
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -33729,7 +33791,7 @@ func (ec *executionContext) _TenantEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, tenantEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -33755,6 +33817,7 @@ func (ec *executionContext) _TenantEdge(ctx context.Context, sel ast.SelectionSe
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -33767,7 +33830,7 @@ func (ec *executionContext) _TenantPayload(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, tenantPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -33788,6 +33851,7 @@ func (ec *executionContext) _TenantPayload(ctx context.Context, sel ast.Selectio
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -33800,7 +33864,7 @@ func (ec *executionContext) _TenantQuota(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, tenantQuotaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -33856,6 +33920,7 @@ func (ec *executionContext) _TenantQuota(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -33868,7 +33933,7 @@ func (ec *executionContext) _TenantQuotaPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, tenantQuotaPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -33889,6 +33954,7 @@ func (ec *executionContext) _TenantQuotaPayload(ctx context.Context, sel ast.Sel
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -33901,7 +33967,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -33974,6 +34040,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -33986,7 +34053,7 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, userConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34023,6 +34090,7 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -34035,7 +34103,7 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, userEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34061,6 +34129,7 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -34073,7 +34142,7 @@ func (ec *executionContext) _UserPayload(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, userPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34094,6 +34163,7 @@ func (ec *executionContext) _UserPayload(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -34106,7 +34176,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34137,6 +34207,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -34149,7 +34220,7 @@ func (ec *executionContext) __Service(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, _ServiceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34170,6 +34241,7 @@ func (ec *executionContext) __Service(ctx context.Context, sel ast.SelectionSet,
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -34182,7 +34254,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34223,6 +34295,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -34235,7 +34308,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34271,6 +34344,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -34283,7 +34357,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34329,6 +34403,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -34341,7 +34416,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34387,6 +34462,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -34399,7 +34475,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34445,6 +34521,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -34457,7 +34534,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34528,6 +34605,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
