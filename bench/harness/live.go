@@ -10,23 +10,15 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/cairn-dev/cairn/internal/benchwire"
 )
 
 // liveRow is workload 5 at one number of subscribers, as cairnbench
 // -subscribers reports it (see cmd/cairnbench/live.go).
 type liveRow struct {
-	Subscribers int       `json:"subscribers"`
-	Rounds      int       `json:"rounds"`
-	Missed      int       `json:"missed"`
-	LastP50     float64   `json:"last_p50_ms"`
-	LastP99     float64   `json:"last_p99_ms"`
-	Lasts       []float64 `json:"last_ms"` // each round's, in order
-	DeliveryP50 float64   `json:"delivery_p50_ms"`
-	DeliveryP99 float64   `json:"delivery_p99_ms"`
-	MutationMS  float64   `json:"mutation_ms"`
-	BytesPerSub float64   `json:"bytes_per_subscriber"`
-	Subscribe   float64   `json:"subscribe_seconds"`
-	Err         string    `json:"-"`
+	benchwire.Live
+	Err string `json:"-"`
 }
 
 // liveSizes are the numbers of subscribers workload 5 runs with.
@@ -53,7 +45,7 @@ func runLive(ctx context.Context, o options, work, dbURL string, srv *cairnServe
 	var rows []liveRow
 	fail := func(err error) []liveRow {
 		for _, n := range liveSizes {
-			rows = append(rows, liveRow{Subscribers: n, Err: err.Error()})
+			rows = append(rows, liveRow{Live: benchwire.Live{Subscribers: n}, Err: err.Error()})
 		}
 		return rows
 	}
@@ -80,7 +72,7 @@ func runLive(ctx context.Context, o options, work, dbURL string, srv *cairnServe
 	}
 	for i, n := range liveSizes {
 		step(fmt.Sprintf("5 live status, %d subscribers", n))
-		r := liveRow{Subscribers: n}
+		r := liveRow{Live: benchwire.Live{Subscribers: n}}
 		cmd := exec.CommandContext(ctx, o.Load, "-url", srv.url, "-trigger-url", srv2.url, "-token", token, "-trigger-token", tokens2["bob"],
 			"-subscribers", strconv.Itoa(n), "-instances", strings.Join(instances[10*i:10*i+10], ","), "-tenant", ds.demo.CustomerB, "-pid", strconv.Itoa(srv.cmd.Process.Pid))
 		var stderr strings.Builder
@@ -108,7 +100,7 @@ func liveTable(rows []liveRow) string {
 			continue
 		}
 		fmt.Fprintf(&sb, "| %d | %d | %.1f | %.1f | %.1f | %.1f | %d | %.1f | %.1f KiB | %.1f s |\n", r.Subscribers, r.Rounds,
-			r.LastP50, r.LastP99, r.DeliveryP50, r.DeliveryP99, r.Missed, r.MutationMS, r.BytesPerSub/1024, r.Subscribe)
+			r.LastP50, r.LastP99, r.DeliveryP50, r.DeliveryP99, r.Missed, r.MutationMS, r.BytesPerSub/1024, r.SubscribeSecs)
 	}
 	sb.WriteString("\nThe last delivery of each round, in order (ms):\n\n")
 	for _, r := range rows {

@@ -20,6 +20,8 @@ import (
 
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/pglaunch"
+
+	"github.com/cairn-dev/cairn/internal/benchwire"
 )
 
 // cairnServer is a `cairn serve` process.
@@ -134,18 +136,7 @@ func (s *cairnServer) signIn(ctx context.Context) (map[string]string, error) {
 }
 
 // loadResult is cairnbench's JSON output.
-type loadResult struct {
-	Connections   int     `json:"connections"`
-	Requests      int64   `json:"requests"`
-	Errors        int64   `json:"errors"`
-	RPS           float64 `json:"rps"`
-	P50           float64 `json:"p50_ms"`
-	P99           float64 `json:"p99_ms"`
-	Max           float64 `json:"max_ms"`
-	SQLStatements int     `json:"sql_statements"`
-	ResponseBytes int     `json:"response_bytes"`
-	FirstError    string  `json:"first_error"`
-}
+type loadResult = benchwire.Load
 
 // drive runs cairnbench, a separate process, against the server.
 func drive(ctx context.Context, o options, url, token string, w *workload) (*loadResult, error) {

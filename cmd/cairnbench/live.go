@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cairn-dev/cairn/internal/benchwire"
 	"github.com/cairn-dev/cairn/internal/wsraw"
 )
 
@@ -34,26 +35,8 @@ type liveConfig struct {
 	PID          int      // the subscribers' server, for its RSS; 0 skips it
 }
 
-// liveResult is what workload 5 measured. Latencies are in milliseconds,
-// from sending the mutation that commits the change (its response time is
-// MutationMS) to the last subscriber's delivery; Delivery* are over every
-// delivery of every round.
-type liveResult struct {
-	Subscribers   int       `json:"subscribers"`
-	Rounds        int       `json:"rounds"`
-	Missed        int       `json:"missed"` // deliveries that did not arrive within 30 s
-	LastP50       float64   `json:"last_p50_ms"`
-	LastP99       float64   `json:"last_p99_ms"`
-	Lasts         []float64 `json:"last_ms"` // each round's, in order
-	DeliveryP50   float64   `json:"delivery_p50_ms"`
-	DeliveryP99   float64   `json:"delivery_p99_ms"`
-	MutationMS    float64   `json:"mutation_ms"`
-	RSSBefore     int64     `json:"rss_before_bytes"`
-	RSSAfter      int64     `json:"rss_after_bytes"`
-	BytesPerSub   float64   `json:"bytes_per_subscriber"`
-	SubscribeSecs float64   `json:"subscribe_seconds"`
-	FirstError    string    `json:"first_error,omitempty"`
-}
+// liveResult is what workload 5 measured.
+type liveResult = benchwire.Live
 
 // raiseFileLimit lifts the soft limit on open files to the hard one: each
 // subscriber is a socket.

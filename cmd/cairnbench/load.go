@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/cairn-dev/cairn/internal/benchwire"
 )
 
 // config is one load run: a request body sent over Connections keep-alive
@@ -21,22 +23,8 @@ type config struct {
 	Warmup      time.Duration
 }
 
-// result is what a run measured. Latencies are in milliseconds.
-type result struct {
-	Connections   int     `json:"connections"`
-	Seconds       float64 `json:"seconds"`
-	Requests      int64   `json:"requests"`
-	Errors        int64   `json:"errors"`
-	RPS           float64 `json:"rps"`
-	P50           float64 `json:"p50_ms"`
-	P90           float64 `json:"p90_ms"`
-	P99           float64 `json:"p99_ms"`
-	Max           float64 `json:"max_ms"`
-	Mean          float64 `json:"mean_ms"`
-	SQLStatements int     `json:"sql_statements"`
-	ResponseBytes int     `json:"response_bytes"`
-	FirstError    string  `json:"first_error,omitempty"`
-}
+// result is what a run measured.
+type result = benchwire.Load
 
 // worker is the state of one connection's loop.
 type worker struct {
