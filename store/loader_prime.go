@@ -582,48 +582,42 @@ func plainString(f *schema.Field) bool {
 func driverValue(m *pgtype.Map, oid uint32, format int16, src []byte) (driver.Value, error) {
 	switch oid {
 	case pgtype.BoolOID:
-		var d bool
-		err := m.Scan(oid, format, src, &d)
-		return d, err
+		return scanAs[bool](m, oid, format, src, nil)
 	case pgtype.ByteaOID, pgtype.JSONOID, pgtype.JSONBOID, pgtype.XMLOID:
-		var d []byte
-		if err := m.Scan(oid, format, src, &d); err != nil {
-			return nil, err
-		}
-		return d, nil
+		return scanAs[[]byte](m, oid, format, src, nil)
 	case pgtype.CIDOID, pgtype.OIDOID, pgtype.XIDOID:
 		return scanValuer[pgtype.Uint32](m, oid, format, src)
 	case pgtype.DateOID:
 		return scanValuer[pgtype.Date](m, oid, format, src)
 	case pgtype.Float4OID:
-		var d float32
-		err := m.Scan(oid, format, src, &d)
-		return float64(d), err
+		return scanAs(m, oid, format, src, func(d float32) driver.Value { return float64(d) })
 	case pgtype.Float8OID:
-		var d float64
-		err := m.Scan(oid, format, src, &d)
-		return d, err
+		return scanAs[float64](m, oid, format, src, nil)
 	case pgtype.Int2OID:
-		var d int16
-		err := m.Scan(oid, format, src, &d)
-		return int64(d), err
+		return scanAs(m, oid, format, src, func(d int16) driver.Value { return int64(d) })
 	case pgtype.Int4OID:
-		var d int32
-		err := m.Scan(oid, format, src, &d)
-		return int64(d), err
+		return scanAs(m, oid, format, src, func(d int32) driver.Value { return int64(d) })
 	case pgtype.Int8OID:
-		var d int64
-		err := m.Scan(oid, format, src, &d)
-		return d, err
+		return scanAs[int64](m, oid, format, src, nil)
 	case pgtype.TimestampOID:
 		return scanValuer[pgtype.Timestamp](m, oid, format, src)
 	case pgtype.TimestamptzOID:
 		return scanValuer[pgtype.Timestamptz](m, oid, format, src)
 	default:
-		var d string
-		err := m.Scan(oid, format, src, &d)
-		return d, err
+		return scanAs[string](m, oid, format, src, nil)
 	}
+}
+
+// scanAs is src scanned into a T, widened by widen (nil: as it is).
+func scanAs[T any](m *pgtype.Map, oid uint32, format int16, src []byte, widen func(T) driver.Value) (driver.Value, error) {
+	var d T
+	if err := m.Scan(oid, format, src, &d); err != nil {
+		return nil, err
+	}
+	if widen != nil {
+		return widen(d), nil
+	}
+	return d, nil
 }
 
 // scanValuer is the driver.Value of src scanned into a T.

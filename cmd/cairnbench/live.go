@@ -77,21 +77,11 @@ type subscriber struct {
 const liveQuery = `subscription($tenant: ID!) { instanceStatusChanged(filter: {tenantId: $tenant}) { instanceId status } }`
 
 func subscribe(cfg liveConfig) (*subscriber, error) {
-	conn, err := wsraw.Subscribe(wsURL(cfg.URL), map[string]any{"Authorization": "Bearer " + cfg.Token}, "1", liveQuery, map[string]any{"tenant": cfg.Tenant}, 30*time.Second)
+	conn, err := wsraw.Subscribe(cfg.URL, map[string]any{"Authorization": "Bearer " + cfg.Token}, "1", liveQuery, map[string]any{"tenant": cfg.Tenant}, 30*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	return &subscriber{conn: conn, seen: map[string]time.Time{}}, nil
-}
-
-func wsURL(endpoint string) string {
-	if rest, ok := strings.CutPrefix(endpoint, "http://"); ok {
-		return "ws://" + rest
-	}
-	if rest, ok := strings.CutPrefix(endpoint, "https://"); ok {
-		return "wss://" + rest
-	}
-	return endpoint
 }
 
 // read records the deliveries of s until its connection ends. It finds the
