@@ -166,8 +166,12 @@ func (c *principalCache) run(ctx context.Context, conn *pgx.Conn) {
 		wctx, cancel := context.WithTimeout(ctx, principalPing)
 		n, err := conn.WaitForNotification(wctx)
 		cancel()
-		if err == nil {
+		if n != nil {
+			// pgx returns a notification that arrived as the wait timed
+			// out together with the timeout's error.
 			c.invalidate(n.Payload)
+		}
+		if err == nil {
 			continue
 		}
 		if ctx.Err() != nil {

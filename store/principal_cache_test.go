@@ -176,7 +176,7 @@ func TestPrincipalCacheConnectionLost(t *testing.T) {
 	if _, n, _ := r.principal(d.Alice); n != 0 {
 		t.Fatalf("cached principal cost %d statements, want 0", n)
 	}
-	if _, err := r.s.DB().ExecContext(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?", store.PrincipalListener); err != nil {
+	if _, err := r.s.DB().ExecContext(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ? AND datname = current_database()", store.PrincipalListener); err != nil {
 		t.Fatal(err)
 	}
 	r.await(t, func(e string) bool { return e == "down" })
