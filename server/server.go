@@ -45,6 +45,9 @@ type Config struct {
 	Live Live
 	// Shutdown, when closed, ends every open subscription (server/shutdown.go).
 	Shutdown <-chan struct{}
+	// NoDirect turns direct execution off: every field then runs through
+	// gqlgen's resolvers (store/direct.go).
+	NoDirect bool
 }
 
 // DefaultMaxBodyBytes is the default bound of a request body (1 MiB).
@@ -82,6 +85,11 @@ func New(cfg Config) http.Handler {
 		if ft := cfg.Telemetry.FieldTracer(); ft != nil {
 			gql.Use(ft)
 		}
+	}
+	if !cfg.NoDirect {
+		// Innermost of the root-field interceptors: the telemetry's see
+		// a field answered directly like any other.
+		gql.AroundRootFields(directRootField(cfg.Store, cfg.Telemetry, cfg.Logger))
 	}
 	// Last: identical subscriptions share their data inside every other
 	// response interceptor (server/ws_share.go).

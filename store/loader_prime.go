@@ -382,11 +382,19 @@ func chainQuery(db *bun.DB, c chainShape) (string, error) {
 // more for database/sql's rows (a goroutine watching the context, locks,
 // a driver.Value per column converted again for bun) than for pgx.
 func (s *Store) queryPrepared(ctx context.Context, dest any, query string, args ...any) error {
+	return s.observed(ctx, query, args, func(ctx context.Context) error {
+		return s.queryPgx(ctx, dest, query, args)
+	})
+}
+
+// observed runs a statement that bypasses bun (run): it counts it and shows
+// it to the store's hook as bun shows its own.
+func (s *Store) observed(ctx context.Context, query string, args []any, run func(context.Context) error) error {
 	ev := &bun.QueryEvent{DB: s.db, Query: query, QueryArgs: args, StartTime: time.Now()}
 	if s.hook != nil {
 		ctx = s.hook.BeforeQuery(ctx, ev)
 	}
-	err := s.queryPgx(ctx, dest, query, args)
+	err := run(ctx)
 	ev.Err = err
 	if c := StatementCounterFrom(ctx); c != nil {
 		c.n.Add(1)

@@ -38,6 +38,7 @@ type Telemetry struct {
 	Subscriptions     prometheus.Gauge
 	EventsDelivered   prometheus.Counter
 	Jobs              *prometheus.CounterVec // kind, outcome
+	DirectFields      *prometheus.CounterVec // outcome: direct, resolvers
 }
 
 // Config says where traces go.
@@ -79,9 +80,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Telemetry, error) 
 			Help: "Events delivered to subscribers on this replica."}),
 		Jobs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cairn_jobs_total",
 			Help: "Jobs worked on this replica, by kind and outcome."}, []string{"kind", "outcome"}),
+		DirectFields: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cairn_direct_fields_total",
+			Help: "Top-level query fields answered by direct execution (direct) or by the resolvers (resolvers)."}, []string{"outcome"}),
 	}
 	reg.MustRegister(t.Requests, t.RequestDuration, t.Errors, t.StatementsPerReq, t.StatementDuration,
-		t.LoaderBatch, t.RateLimited, t.Subscriptions, t.EventsDelivered, t.Jobs)
+		t.LoaderBatch, t.RateLimited, t.Subscriptions, t.EventsDelivered, t.Jobs, t.DirectFields)
 	exp := cfg.Exporter
 	if exp == nil && cfg.OTLPEndpoint != "" {
 		var err error

@@ -128,7 +128,7 @@ func (m *Main) Start(ctx context.Context) error {
 		return err
 	}
 	m.shutdown = make(chan struct{})
-	handler := server.New(server.Config{Shutdown: m.shutdown, Live: liveCfg, Store: m.store, Tokens: tokens, Logger: m.log, MaxBodyBytes: m.Config.MaxBodyBytes, Introspection: introspection, Telemetry: m.tel, Edge: m.Config.Edge.server(), Secrets: secrets})
+	handler := server.New(server.Config{Shutdown: m.shutdown, Live: liveCfg, Store: m.store, Tokens: tokens, Logger: m.log, MaxBodyBytes: m.Config.MaxBodyBytes, Introspection: introspection, Telemetry: m.tel, Edge: m.Config.Edge.server(), Secrets: secrets, NoDirect: !m.Config.DirectReads})
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set --addr or CAIRN_ADDR to another address)", m.Config.Addr, err)

@@ -1,0 +1,446 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/cairn-dev/cairn"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Direct execution answers a top-level connection of the catalog without
+// gqlgen's executor, when every field under it is a plain column or a nested
+// connection of the graph (services → environments → models → tiers →
+// resources → instances, and the like): one statement per connection and
+// level, as the loaders run, whose rows are written straight into the
+// response's JSON. gqlgen's executor spends a field context, a middleware
+// call and a recover on every scalar of a response, and a goroutine on every
+// element of a list; a deep read of 27,000 instances paid ~200 ms for it.
+//
+// The statements are the loaders' own: each kind's read scope and filter,
+// the same keyset pages (direct_exec.go). Anything the plan does not know (a
+// computed field, an edge to a parent, cursors, pageInfo, totalCount, a
+// @defer, bad arguments) leaves the field to gqlgen, which answers it — and
+// its errors — as it always has. A test compares both executors' responses
+// over every field the plan accepts (server/direct_test.go).
+
+// directType is a GraphQL object type that direct execution can answer:
+// its kind's page query, its columns and its connections.
+type directType struct {
+	gql     string
+	k       directKind
+	rt      reflect.Type
+	satisfy []string // the type and the interfaces and unions it belongs to
+	// cols maps the lower-cased name of each field that reads one column
+	// as it is to that column.
+	cols map[string]directCol
+	// edges are its nested connections, by field name.
+	edges map[string]directEdge
+}
+
+// directCol is a column and how its value is written.
+type directCol struct {
+	name string
+	enc  encoding
+}
+
+// directEdge is a connection field: the rows of type typ whose parentCol is
+// the object's ID.
+type directEdge struct {
+	typ       string
+	parentCol string
+}
+
+// encoding is how a column's value becomes a GraphQL value in JSON.
+type encoding uint8
+
+const (
+	encString encoding = iota + 1 // ID, String and enums: a JSON string
+	encInt
+	encBool
+	encTime // the Time scalar: RFC 3339, as gqlgen's MarshalTime
+)
+
+// directKind is what direct execution needs of a kind: its name and its
+// page query with the caller's scope and a filter decoded from arguments.
+type directKind interface {
+	kindName() string
+	// pageQuery selects cols of the rows p may read that match filter
+	// (a validated GraphQL input object; nil for none), ordered and limited
+	// as pg says.
+	pageQuery(db *bun.DB, p *cairn.Principal, filter any, pg page, cols []string) (*bun.SelectQuery, error)
+}
+
+func (k kind[T, F]) kindName() string { return k.name }
+
+func (k kind[T, F]) pageQuery(db *bun.DB, p *cairn.Principal, filter any, pg page, cols []string) (*bun.SelectQuery, error) {
+	var f *F
+	if filter != nil {
+		// The input object is valid for the schema (gqlgen validated it),
+		// and F's fields are its fields: JSON decodes them by name,
+		// case-insensitively, as gqlgen's generated code would.
+		b, err := json.Marshal(filter)
+		if err != nil {
+			return nil, err
+		}
+		f = new(F)
+		if err := json.Unmarshal(b, f); err != nil {
+			return nil, err
+		}
+	}
+	q := db.NewSelect().Model((*T)(nil)).Column(cols...)
+	return pg.apply(k.where(p, f)(q)), nil
+}
+
+// directTypes are the types direct execution answers, by GraphQL name.
+var directTypes = map[string]*directType{}
+
+// directRoots maps the Query fields direct execution answers to their
+// node type.
+var directRoots = map[string]string{
+	"services":            "Service",
+	"serviceEnvironments": "ServiceEnvironment",
+	"serviceModels":       "ServiceModel",
+	"productTiers":        "ProductTier",
+	"resources":           "Resource",
+}
+
+func init() {
+	addDirect[cairn.Service](services, []string{"Node", "_Entity"}, map[string]directEdge{
+		"environments":  {"ServiceEnvironment", "service_id"},
+		"subscriptions": {"ServiceSubscription", "service_id"},
+		"instances":     {"ResourceInstance", "service_id"},
+	})
+	addDirect[cairn.ServiceEnvironment](environments, []string{"Node", "_Entity"}, map[string]directEdge{
+		"models": {"ServiceModel", "environment_id"},
+	})
+	addDirect[cairn.ServiceModel](models, []string{"Node"}, map[string]directEdge{
+		"tiers": {"ProductTier", "model_id"},
+	})
+	addDirect[cairn.ProductTier](tiers, []string{"Node", "_Entity"}, map[string]directEdge{
+		"resources":     {"Resource", "tier_id"},
+		"subscriptions": {"ServiceSubscription", "tier_id"},
+	})
+	addDirect[cairn.Resource](resources, []string{"Node", "_Entity"}, map[string]directEdge{
+		"instances": {"ResourceInstance", "resource_id"},
+	})
+	addDirect[cairn.ServiceSubscription](subscriptions, []string{"Node"}, map[string]directEdge{
+		"instances": {"ResourceInstance", "subscription_id"},
+	})
+	addDirect[cairn.ResourceInstance](instances, []string{"Node", "_Entity"}, nil)
+}
+
+// directSkip are fields of the types above that share a name with a struct
+// field but have a resolver of their own.
+var directSkip = map[string]bool{"ResourceInstance.requestparams": true}
+
+// addDirect registers T's kind. Its column fields are filled in by
+// directColumns.
+func addDirect[T, F any](k kind[T, F], ifaces []string, edges map[string]directEdge) {
+	directTypes[k.gql] = &directType{gql: k.gql, k: k, rt: reflect.TypeFor[T](), satisfy: append([]string{k.gql}, ifaces...), edges: edges}
+}
+
+// directColumns fills in every type's column fields: each field of its Go
+// type that bun maps to a column and whose Go type has an encoding, named
+// as gqlgen binds it (the Go field's name, case-insensitively).
+var directColumns = sync.OnceFunc(func() {
+	db := bun.NewDB(nil, pgdialect.New())
+	for _, t := range directTypes {
+		t.cols = map[string]directCol{}
+		for _, f := range db.Table(t.rt).Fields {
+			name := strings.ToLower(f.StructField.Name)
+			enc := encodingOf(f.StructField.Type)
+			if enc == 0 || directSkip[t.gql+"."+name] {
+				continue
+			}
+			t.cols[name] = directCol{name: f.Name, enc: enc}
+		}
+	}
+})
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// encodingOf returns how a Go field of type t is written, 0 when direct
+// execution does not write it (lists, maps, JSON).
+func encodingOf(t reflect.Type) encoding {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == timeType:
+		return encTime
+	case t.Kind() == reflect.String:
+		return encString
+	case t.Kind() == reflect.Int:
+		return encInt
+	case t.Kind() == reflect.Bool:
+		return encBool
+	}
+	return 0
+}
+
+// A plan is the compiled selection of one connection field.
+
+// connPlan is a connection: the page it reads and what its selection writes.
+type connPlan struct {
+	typ       *directType
+	parentCol string // "" at the top level
+	pg        page
+	filter    any
+	cols      []string   // the columns its rows fetch; cols[0] is id
+	encs      []encoding // how each column is written
+	// sel is the selection of the connection object, in response order.
+	sel []connSel
+	// children are the connections under its nodes, each fetched once for
+	// all of this connection's rows.
+	children []*connPlan
+	rows     *directRows // once fetched
+}
+
+type connSelKind uint8
+
+const (
+	selTypename connSelKind = iota + 1
+	selNodes
+	selEdges
+)
+
+// connSel is a field of a connection object: __typename, nodes or edges.
+type connSel struct {
+	key  []byte // "alias":
+	kind connSelKind
+	name string    // the typename written
+	node *objPlan  // nodes, or the node of edges
+	edge []edgeSel // edges
+}
+
+// edgeSel is a field of an edge: __typename or node.
+type edgeSel struct {
+	key  []byte
+	name string   // __typename: the edge type; "" for node
+	node *objPlan // node
+}
+
+// objPlan is the selection of an object: fields in response order.
+type objPlan struct {
+	fields []objField
+}
+
+// objField writes a column (col ≥ 0), the typename, or a child connection.
+type objField struct {
+	key   []byte
+	col   int
+	name  string    // __typename
+	child *connPlan // a nested connection
+}
+
+// planDirect compiles the top-level field f of the operation oc, or reports
+// that direct execution cannot answer it.
+func planDirect(oc *graphql.OperationContext, f graphql.CollectedField) (*connPlan, bool) {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Query {
+		return nil, false
+	}
+	typ, ok := directTypes[directRoots[f.Name]]
+	if !ok {
+		return nil, false
+	}
+	return planConn(oc, f, typ, "")
+}
+
+// planConn compiles a connection field f of node type typ.
+func planConn(oc *graphql.OperationContext, f graphql.CollectedField, typ *directType, parentCol string) (*connPlan, bool) {
+	if f.IsDeferred() || f.Definition == nil || f.Definition.Type.Name() != typ.gql+"Connection" {
+		return nil, false
+	}
+	args := f.ArgumentMap(oc.Variables)
+	pa, ok := pageArgsOf(args)
+	if !ok {
+		return nil, false
+	}
+	var order *cairn.Order
+	if o, ok := args["orderBy"].(map[string]any); ok {
+		order = &cairn.Order{}
+		if s, ok := o["field"].(string); ok {
+			order.Field = s
+		}
+		if s, ok := o["direction"].(string); ok {
+			order.Direction = cairn.OrderDirection(s)
+		}
+	} else if args["orderBy"] != nil {
+		return nil, false
+	}
+	pg, err := newPage(pa, order)
+	if err != nil {
+		return nil, false // gqlgen's resolver reports it
+	}
+	c := &connPlan{typ: typ, parentCol: parentCol, pg: pg, cols: []string{"id"}, encs: []encoding{encString}}
+	if fl := args["filter"]; fl != nil {
+		if _, ok := fl.(map[string]any); !ok {
+			return nil, false
+		}
+		c.filter = fl
+	}
+	conn := typ.gql + "Connection"
+	for _, cf := range graphql.CollectFields(oc, f.Selections, []string{conn}) {
+		if cf.IsDeferred() {
+			return nil, false
+		}
+		s := connSel{key: jsonKey(cf.Alias)}
+		switch cf.Name {
+		case "__typename":
+			s.kind, s.name = selTypename, conn
+		case "nodes":
+			s.kind = selNodes
+			if s.node, ok = c.planObj(oc, cf.Selections); !ok {
+				return nil, false
+			}
+		case "edges":
+			s.kind = selEdges
+			for _, ef := range graphql.CollectFields(oc, cf.Selections, []string{typ.gql + "Edge"}) {
+				if ef.IsDeferred() {
+					return nil, false
+				}
+				es := edgeSel{key: jsonKey(ef.Alias)}
+				switch ef.Name {
+				case "__typename":
+					es.name = typ.gql + "Edge"
+				case "node":
+					if es.node, ok = c.planObj(oc, ef.Selections); !ok {
+						return nil, false
+					}
+				default: // cursor
+					return nil, false
+				}
+				s.edge = append(s.edge, es)
+			}
+		default: // pageInfo, totalCount
+			return nil, false
+		}
+		c.sel = append(c.sel, s)
+	}
+	return c, true
+}
+
+// planObj compiles the selection of c's nodes.
+func (c *connPlan) planObj(oc *graphql.OperationContext, sel ast.SelectionSet) (*objPlan, bool) {
+	o := &objPlan{}
+	for _, f := range graphql.CollectFields(oc, sel, c.typ.satisfy) {
+		if f.IsDeferred() || f.Definition == nil {
+			return nil, false
+		}
+		of := objField{key: jsonKey(f.Alias), col: -1}
+		if f.Name == "__typename" {
+			of.name = c.typ.gql
+			o.fields = append(o.fields, of)
+			continue
+		}
+		if e, ok := c.typ.edges[f.Name]; ok {
+			child, ok := planConn(oc, f, directTypes[e.typ], e.parentCol)
+			if !ok {
+				return nil, false
+			}
+			of.child = child
+			c.children = append(c.children, child)
+			o.fields = append(o.fields, of)
+			continue
+		}
+		col, ok := c.typ.cols[strings.ToLower(f.Name)]
+		if !ok || f.Definition.Type.Elem != nil || len(f.Arguments) > 0 {
+			return nil, false
+		}
+		of.col = c.column(col)
+		o.fields = append(o.fields, of)
+	}
+	return o, true
+}
+
+// column returns the index of col among c's columns, adding it.
+func (c *connPlan) column(col directCol) int {
+	if i := slices.Index(c.cols, col.name); i >= 0 {
+		return i
+	}
+	c.cols = append(c.cols, col.name)
+	c.encs = append(c.encs, col.enc)
+	return len(c.cols) - 1
+}
+
+// pageArgsOf reads first, after, last and before.
+func pageArgsOf(args map[string]any) (cairn.PageArgs, bool) {
+	var pa cairn.PageArgs
+	var ok bool
+	if pa.First, ok = intArg(args["first"]); !ok {
+		return pa, false
+	}
+	if pa.Last, ok = intArg(args["last"]); !ok {
+		return pa, false
+	}
+	if pa.After, ok = stringArg(args["after"]); !ok {
+		return pa, false
+	}
+	if pa.Before, ok = stringArg(args["before"]); !ok {
+		return pa, false
+	}
+	return pa, true
+}
+
+// intArg reads an Int argument as gqlgen's coercion would.
+func intArg(v any) (*int, bool) {
+	var u cairn.IntUpdate
+	if err := u.UnmarshalGQL(v); err != nil {
+		return nil, false
+	}
+	return u.Value, true
+}
+
+func stringArg(v any) (*string, bool) {
+	switch v := v.(type) {
+	case nil:
+		return nil, true
+	case string:
+		return &v, true
+	}
+	return nil, false
+}
+
+// jsonKey is `"name":`; GraphQL names need no escaping.
+func jsonKey(name string) []byte {
+	return []byte(`"` + name + `":`)
+}
+
+// Direct answers the top-level field of ctx (a RootFieldContext's) with
+// direct execution and reports true, or reports false when it cannot: the
+// caller then resolves the field as usual. It runs the field's statements
+// at once and returns the field's JSON.
+func (s *Store) Direct(ctx context.Context) (graphql.Marshaler, bool) {
+	rf := graphql.GetRootFieldContext(ctx)
+	oc := graphql.GetOperationContext(ctx)
+	if rf == nil || oc == nil {
+		return nil, false
+	}
+	p := cairn.PrincipalFromContext(ctx)
+	if l := loadersIn(ctx); l != nil {
+		p = l.p
+	}
+	if p == nil {
+		return nil, false // UNAUTHENTICATED, from the resolver
+	}
+	directColumns()
+	plan, ok := planDirect(oc, rf.Field)
+	if !ok {
+		return nil, false
+	}
+	out, err := s.runDirect(ctx, p, plan)
+	if err != nil {
+		return nil, false // the resolvers run it again and report the error
+	}
+	return graphql.WriterFunc(func(w io.Writer) { _, _ = w.Write(out) }), true
+}

@@ -1,0 +1,432 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"encoding/binary"
+	"errors"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/cairn-dev/cairn"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/uptrace/bun"
+)
+
+// directRows are the rows one connection plan fetched for all its parents,
+// their values already written as JSON.
+type directRows struct {
+	vals  []byte
+	offs  []int32 // value c of row r is vals[offs[r*ncols+c]:offs[r*ncols+c+1]]
+	ncols int
+	// kept[start[g]:start[g+1]] are the rows of parent g (of the page
+	// at the top level, g = 0) in response order; a row's position in kept
+	// is its index as a parent of the children's rows.
+	kept  []int32
+	start []int32
+	ids   []string // the IDs of the kept rows, when children need them
+}
+
+// runDirect runs plan's statements, level by level, and returns the
+// field's JSON.
+func (s *Store) runDirect(ctx context.Context, p *cairn.Principal, plan *connPlan) ([]byte, error) {
+	if err := s.fetchDirect(ctx, p, plan, nil); err != nil {
+		return nil, err
+	}
+	return plan.write(make([]byte, 0, plan.size()), 0), nil
+}
+
+var errNoPgx = errors.New("store: the connection is not pgx's")
+
+// fetchDirect reads c's rows under parents (nil at the top level), then
+// its children's under those rows.
+func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan, parents []string) error {
+	q, err := c.typ.k.pageQuery(s.db, p, c.filter, c.pg, c.cols)
+	if err != nil {
+		return err
+	}
+	var args []any
+	ngroups := 1
+	if parents != nil {
+		if len(parents) == 0 {
+			c.rows = &directRows{ncols: len(c.cols), offs: []int32{0}, start: []int32{0}}
+			return c.fetchChildren(ctx, s, p)
+		}
+		q = s.db.NewSelect().TableExpr("unnest($1::text[]) WITH ORDINALITY AS parent(id, ord)").
+			ColumnExpr("parent.ord, page.*").
+			Join("CROSS JOIN LATERAL (?) AS page", q.Where("?TableAlias.? = parent.id", bun.Ident(c.parentCol)))
+		args, ngroups = []any{parents}, len(parents)
+		s.batch(c.typ.k.kindName()+"."+c.parentCol, len(parents))
+	}
+	text, err := q.AppendQuery(s.db.QueryGen(), nil)
+	if err != nil {
+		return err
+	}
+	r := &directRows{ncols: len(c.cols), offs: []int32{0}}
+	var groups []int32 // the parent of each row, 0-based
+	var ids []string   // each row's ID, for the children's statements
+	err = s.queryRows(ctx, string(text), args, func(rows pgx.Rows, m *pgtype.Map) error {
+		fds := rows.FieldDescriptions()
+		first := 0
+		if parents != nil {
+			first = 1
+		}
+		if len(fds) != first+len(c.cols) {
+			return errors.New("store: direct statement returned unexpected columns")
+		}
+		for rows.Next() {
+			raw := rows.RawValues()
+			if parents != nil {
+				g, err := strconv.ParseInt(string(raw[0]), 10, 64)
+				if fds[0].Format == pgtype.BinaryFormatCode && len(raw[0]) == 8 {
+					g, err = int64(binary.BigEndian.Uint64(raw[0])), nil
+				}
+				if err != nil || g < 1 || int(g) > ngroups {
+					return errors.New("store: direct statement returned a bad parent ordinal")
+				}
+				groups = append(groups, int32(g-1))
+			}
+			if len(c.children) > 0 {
+				ids = append(ids, string(raw[first]))
+			}
+			for i := range c.cols {
+				fd := fds[first+i]
+				var err error
+				if r.vals, err = appendValue(r.vals, m, c.encs[i], fd.DataTypeOID, fd.Format, raw[first+i]); err != nil {
+					return err
+				}
+				r.offs = append(r.offs, int32(len(r.vals)))
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return interpretError(err, "list "+c.typ.k.kindName()+"s")
+	}
+	r.group(groups, ngroups, c.pg)
+	c.rows = r
+	if len(c.children) > 0 {
+		r.ids = make([]string, len(r.kept))
+		for i, row := range r.kept {
+			r.ids[i] = ids[row]
+		}
+	}
+	return c.fetchChildren(ctx, s, p)
+}
+
+// fetchChildren fetches every child connection for c's rows.
+func (c *connPlan) fetchChildren(ctx context.Context, s *Store, p *cairn.Principal) error {
+	if len(c.children) == 0 {
+		return nil
+	}
+	ids := c.rows.ids
+	if ids == nil {
+		ids = []string{}
+	}
+	for _, child := range c.children {
+		if err := s.fetchDirect(ctx, p, child, ids); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// group sorts the rows by parent (groups; nil at the top level), keeps a
+// page's worth of each (the statement reads one row more) and puts a
+// backward page in order.
+func (r *directRows) group(groups []int32, ngroups int, pg page) {
+	n := (len(r.offs) - 1) / max(r.ncols, 1)
+	count := make([]int32, ngroups+1)
+	for i := range n {
+		g := int32(0)
+		if groups != nil {
+			g = groups[i]
+		}
+		count[g+1]++
+	}
+	for g := range ngroups { // rows of group g: byGroup[pos[g]:pos[g+1]]
+		count[g+1] += count[g]
+	}
+	pos := slices.Clone(count)
+	byGroup := make([]int32, n)
+	for i := range n {
+		g := int32(0)
+		if groups != nil {
+			g = groups[i]
+		}
+		byGroup[pos[g]] = int32(i)
+		pos[g]++
+	}
+	r.start = make([]int32, ngroups+1)
+	r.kept = make([]int32, 0, n)
+	for g := range ngroups {
+		rows := byGroup[count[g]:count[g+1]]
+		if len(rows) > pg.limit {
+			rows = rows[:pg.limit]
+		}
+		from := len(r.kept)
+		r.kept = append(r.kept, rows...)
+		if pg.backward {
+			slices.Reverse(r.kept[from:])
+		}
+		r.start[g+1] = int32(len(r.kept))
+	}
+}
+
+func (r *directRows) value(row int32, col int) []byte {
+	i := int(row)*r.ncols + col
+	return r.vals[r.offs[i]:r.offs[i+1]]
+}
+
+// size bounds the length of c's JSON for all its parents.
+func (c *connPlan) size() int {
+	parents := len(c.rows.start) - 1
+	rows := len(c.rows.kept)
+	n := parents * 2
+	for _, s := range c.sel {
+		n += parents * (len(s.key) + 3)
+		switch s.kind {
+		case selTypename:
+			n += parents * (len(s.name) + 2)
+		case selNodes:
+			n += s.node.size(c, rows)
+		case selEdges:
+			for _, es := range s.edge {
+				n += rows * (len(es.key) + len(es.name) + 5)
+				if es.node != nil {
+					n += es.node.size(c, rows)
+				}
+			}
+		}
+	}
+	return n
+}
+
+// size bounds the length of the JSON of o for c's rows.
+func (o *objPlan) size(c *connPlan, rows int) int {
+	n := rows * 3
+	for _, f := range o.fields {
+		n += rows * (len(f.key) + len(f.name) + 3)
+		switch {
+		case f.child != nil:
+			n += f.child.size()
+		case f.col >= 0:
+			n += len(c.rows.vals) // every column of every row: a bound
+		}
+	}
+	return n
+}
+
+// write appends the JSON of c's connection object for parent g.
+func (c *connPlan) write(b []byte, g int32) []byte {
+	rows := c.rows.kept[c.rows.start[g]:c.rows.start[g+1]]
+	b = append(b, '{')
+	for i, s := range c.sel {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, s.key...)
+		switch s.kind {
+		case selTypename:
+			b = appendQuoted(b, s.name)
+		case selNodes:
+			b = append(b, '[')
+			for j, row := range rows {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = c.writeObj(b, s.node, row, c.rows.start[g]+int32(j))
+			}
+			b = append(b, ']')
+		case selEdges:
+			b = append(b, '[')
+			for j, row := range rows {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, '{')
+				for k, es := range s.edge {
+					if k > 0 {
+						b = append(b, ',')
+					}
+					b = append(b, es.key...)
+					if es.node == nil {
+						b = appendQuoted(b, es.name)
+					} else {
+						b = c.writeObj(b, es.node, row, c.rows.start[g]+int32(j))
+					}
+				}
+				b = append(b, '}')
+			}
+			b = append(b, ']')
+		}
+	}
+	return append(b, '}')
+}
+
+// writeObj appends the JSON of the object in row (at position pos of kept)
+// for the selection o.
+func (c *connPlan) writeObj(b []byte, o *objPlan, row, pos int32) []byte {
+	b = append(b, '{')
+	for i, f := range o.fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, f.key...)
+		switch {
+		case f.child != nil:
+			b = f.child.write(b, pos)
+		case f.col >= 0:
+			b = append(b, c.rows.value(row, f.col)...)
+		default:
+			b = appendQuoted(b, f.name)
+		}
+	}
+	return append(b, '}')
+}
+
+// appendValue appends the JSON of raw, a value of type oid in format, as
+// enc writes it (null for NULL).
+func appendValue(b []byte, m *pgtype.Map, enc encoding, oid uint32, format int16, raw []byte) ([]byte, error) {
+	if raw == nil {
+		return append(b, "null"...), nil
+	}
+	binaryFormat := format == pgtype.BinaryFormatCode
+	switch enc {
+	case encString:
+		if oid != pgtype.TextOID && oid != pgtype.VarcharOID {
+			return b, errors.New("store: direct column is not text")
+		}
+		return appendQuotedBytes(b, raw), nil
+	case encInt:
+		switch {
+		case !binaryFormat:
+			return append(b, raw...), nil
+		case oid == pgtype.Int4OID && len(raw) == 4:
+			return strconv.AppendInt(b, int64(int32(binary.BigEndian.Uint32(raw))), 10), nil
+		case oid == pgtype.Int8OID && len(raw) == 8:
+			return strconv.AppendInt(b, int64(binary.BigEndian.Uint64(raw)), 10), nil
+		case oid == pgtype.Int2OID && len(raw) == 2:
+			return strconv.AppendInt(b, int64(int16(binary.BigEndian.Uint16(raw))), 10), nil
+		}
+	case encBool:
+		if oid == pgtype.BoolOID && len(raw) == 1 {
+			if raw[0] == 1 || raw[0] == 't' {
+				return append(b, "true"...), nil
+			}
+			return append(b, "false"...), nil
+		}
+	case encTime:
+		// As pgx's database/sql driver converts it, which is what bun
+		// scans into the struct that gqlgen marshals.
+		v, err := driverValue(m, oid, format, raw)
+		if err != nil {
+			return b, err
+		}
+		t, ok := v.(time.Time)
+		if !ok {
+			break
+		}
+		if t.IsZero() {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '"')
+		b = t.AppendFormat(b, time.RFC3339Nano)
+		return append(b, '"'), nil
+	}
+	return b, errors.New("store: direct column of an unexpected type")
+}
+
+const hexDigits = "0123456789ABCDEF"
+
+// appendQuoted appends s as gqlgen writes a String: control characters,
+// the backslash and the quote escaped, everything else as is.
+func appendQuoted(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '\\' && c != '"' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '\t':
+			b = append(b, `\t`...)
+		case '\r':
+			b = append(b, `\r`...)
+		case '\n':
+			b = append(b, `\n`...)
+		case '\\':
+			b = append(b, `\\`...)
+		case '"':
+			b = append(b, `\"`...)
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func appendQuotedBytes(b []byte, s []byte) []byte {
+	for _, c := range s {
+		if c < 0x20 || c == '\\' || c == '"' {
+			return appendQuoted(b, string(s))
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// queryRows runs query on a pgx connection of the pool and hands its rows
+// to each: with arguments, prepared once per connection (the text does not
+// change with the parents' IDs, only with the caller's scope and the
+// arguments), else as one simple query. It counts and observes the
+// statement as the store's hooks do for every other. Returns errNoPgx when
+// the pool's connections are not pgx's.
+func (s *Store) queryRows(ctx context.Context, query string, args []any, each func(pgx.Rows, *pgtype.Map) error) error {
+	mode := []any{pgx.QueryExecModeSimpleProtocol}
+	if len(args) > 0 {
+		mode = []any{pgx.QueryExecModeCacheStatement, sqlResultFormats}
+	}
+	return s.observed(ctx, query, args, func(ctx context.Context) error {
+		for try := 0; ; try++ {
+			conn, err := s.db.DB.Conn(ctx)
+			if err != nil {
+				return err
+			}
+			err = conn.Raw(func(dc any) error {
+				c := pgxConnOf(dc)
+				if c == nil {
+					return errNoPgx
+				}
+				if c.IsClosed() {
+					return driver.ErrBadConn // database/sql drops it; the next try takes another
+				}
+				rows, err := c.Query(ctx, query, append(mode, args...)...)
+				if err != nil {
+					if pgconn.SafeToRetry(err) {
+						return driver.ErrBadConn // nothing was sent
+					}
+					return err
+				}
+				defer rows.Close()
+				if err := each(rows, c.TypeMap()); err != nil {
+					return err
+				}
+				rows.Close()
+				return rows.Err()
+			})
+			_ = conn.Close()
+			if !errors.Is(err, driver.ErrBadConn) || try == 2 {
+				return err
+			}
+		}
+	})
+}
