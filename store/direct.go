@@ -71,22 +71,20 @@ const (
 )
 
 // directKind is what direct execution needs of a kind: its name and its
-// page query with the caller's scope and a filter decoded from arguments.
+// rows that a caller may read.
 type directKind interface {
 	kindName() string
-	// pageQuery selects cols of the rows p may read that match filter
-	// (a validated GraphQL input object; nil for none), ordered and limited
-	// as pg says.
-	pageQuery(db *bun.DB, p *cairn.Principal, filter any, pg page, cols []string) (*bun.SelectQuery, error)
+	// rows selects (no column yet) the rows of the kind p may read that
+	// match filter: a GraphQL input object gqlgen validated, or nil.
+	rows(db *bun.DB, p *cairn.Principal, filter any) (*bun.SelectQuery, error)
 }
 
 func (k kind[T, F]) kindName() string { return k.name }
 
-func (k kind[T, F]) pageQuery(db *bun.DB, p *cairn.Principal, filter any, pg page, cols []string) (*bun.SelectQuery, error) {
+func (k kind[T, F]) rows(db *bun.DB, p *cairn.Principal, filter any) (*bun.SelectQuery, error) {
 	var f *F
 	if filter != nil {
-		// The input object is valid for the schema (gqlgen validated it),
-		// and F's fields are its fields: JSON decodes them by name,
+		// F's fields are the input object's: JSON decodes them by name,
 		// case-insensitively, as gqlgen's generated code would.
 		b, err := json.Marshal(filter)
 		if err != nil {
@@ -97,8 +95,7 @@ func (k kind[T, F]) pageQuery(db *bun.DB, p *cairn.Principal, filter any, pg pag
 			return nil, err
 		}
 	}
-	q := db.NewSelect().Model((*T)(nil)).Column(cols...)
-	return pg.apply(k.where(p, f)(q)), nil
+	return k.where(p, f)(db.NewSelect().Model((*T)(nil))), nil
 }
 
 // directTypes are the types direct execution answers, by GraphQL name.
@@ -203,6 +200,12 @@ type connPlan struct {
 	// children are the connections under its nodes, each fetched once for
 	// all of this connection's rows.
 	children []*connPlan
+	// cursors: the selection reads cursors (edges' or pageInfo's), so
+	// the rows fetch the order column (column orderCol); count: it reads
+	// totalCount.
+	cursors  bool
+	orderCol int
+	count    bool
 	rows     *directRows // once fetched
 }
 
@@ -212,6 +215,17 @@ const (
 	selTypename connSelKind = iota + 1
 	selNodes
 	selEdges
+	selPageInfo
+	selTotalCount
+)
+
+// The fields of PageInfo.
+const (
+	pageTypename = iota
+	pageHasNext
+	pageHasPrevious
+	pageStartCursor
+	pageEndCursor
 )
 
 // connSel is a field of a connection object: __typename, nodes or edges.
@@ -221,13 +235,21 @@ type connSel struct {
 	name string    // the typename written
 	node *objPlan  // nodes, or the node of edges
 	edge []edgeSel // edges
+	page []pageSel // pageInfo
 }
 
-// edgeSel is a field of an edge: __typename or node.
+// edgeSel is a field of an edge: __typename, cursor or node.
 type edgeSel struct {
-	key  []byte
-	name string   // __typename: the edge type; "" for node
-	node *objPlan // node
+	key    []byte
+	name   string   // __typename: the edge type
+	cursor bool     // cursor
+	node   *objPlan // node
+}
+
+// pageSel is a field of PageInfo.
+type pageSel struct {
+	key   []byte
+	field int // pageTypename …
 }
 
 // objPlan is the selection of an object: fields in response order.
@@ -317,17 +339,61 @@ func planConn(oc *graphql.OperationContext, f graphql.CollectedField, typ *direc
 					if es.node, ok = c.planObj(oc, ef.Selections); !ok {
 						return nil, false
 					}
-				default: // cursor
+				case "cursor":
+					es.cursor, c.cursors = true, true
+				default:
 					return nil, false
 				}
 				s.edge = append(s.edge, es)
 			}
-		default: // pageInfo, totalCount
+		case "pageInfo":
+			s.kind = selPageInfo
+			for _, pf := range graphql.CollectFields(oc, cf.Selections, []string{"PageInfo"}) {
+				if pf.IsDeferred() {
+					return nil, false
+				}
+				ps := pageSel{key: jsonKey(pf.Alias)}
+				switch pf.Name {
+				case "__typename":
+					ps.field = pageTypename
+				case "hasNextPage":
+					ps.field = pageHasNext
+				case "hasPreviousPage":
+					ps.field = pageHasPrevious
+				case "startCursor":
+					ps.field, c.cursors = pageStartCursor, true
+				case "endCursor":
+					ps.field, c.cursors = pageEndCursor, true
+				default:
+					return nil, false
+				}
+				s.page = append(s.page, ps)
+			}
+		case "totalCount":
+			s.kind, c.count = selTotalCount, true
+		default:
 			return nil, false
 		}
 		c.sel = append(c.sel, s)
 	}
+	if c.cursors {
+		col, ok := typ.column(pg.order.col)
+		if !ok {
+			return nil, false
+		}
+		c.orderCol = c.column(col)
+	}
 	return c, true
+}
+
+// column returns the column field named col (an SQL name).
+func (t *directType) column(col string) (directCol, bool) {
+	for _, dc := range t.cols {
+		if dc.name == col {
+			return dc, true
+		}
+	}
+	return directCol{}, false
 }
 
 // planObj compiles the selection of c's nodes.

@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"encoding/binary"
 	"errors"
+	"reflect"
 	"slices"
 	"strconv"
 	"time"
@@ -28,6 +29,11 @@ type directRows struct {
 	kept  []int32
 	start []int32
 	ids   []string // the IDs of the kept rows, when children need them
+	curs  []string // each row's cursor, when the selection reads them
+	// cursorBytes and cursorMax bound the cursors' JSON, all and one.
+	cursorBytes, cursorMax int
+	more  []bool   // whether another page follows (precedes, backward) each group's
+	total []int    // each group's totalCount, when the selection reads it
 }
 
 // runDirect runs plan's statements, level by level, and returns the
@@ -44,10 +50,11 @@ var errNoPgx = errors.New("store: the connection is not pgx's")
 // fetchDirect reads c's rows under parents (nil at the top level), then
 // its children's under those rows.
 func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan, parents []string) error {
-	q, err := c.typ.k.pageQuery(s.db, p, c.filter, c.pg, c.cols)
+	q, err := c.typ.k.rows(s.db, p, c.filter)
 	if err != nil {
 		return err
 	}
+	q = c.pg.apply(q.Column(c.cols...))
 	var args []any
 	ngroups := 1
 	if parents != nil {
@@ -89,8 +96,17 @@ func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 				}
 				groups = append(groups, int32(g-1))
 			}
-			if len(c.children) > 0 {
+			if len(c.children) > 0 || c.count {
 				ids = append(ids, string(raw[first]))
+			}
+			if c.cursors {
+				cur, err := cursorOf(m, fds[first+c.orderCol], raw[first+c.orderCol], raw[first])
+				if err != nil {
+					return err
+				}
+				r.curs = append(r.curs, cur)
+				r.cursorBytes += len(cur) + 3
+				r.cursorMax = max(r.cursorMax, len(cur)+3)
 			}
 			for i := range c.cols {
 				fd := fds[first+i]
@@ -108,6 +124,11 @@ func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 	}
 	r.group(groups, ngroups, c.pg)
 	c.rows = r
+	if c.count {
+		if err := s.countDirect(ctx, p, c, parents); err != nil {
+			return err
+		}
+	}
 	if len(c.children) > 0 {
 		r.ids = make([]string, len(r.kept))
 		for i, row := range r.kept {
@@ -162,10 +183,11 @@ func (r *directRows) group(groups []int32, ngroups int, pg page) {
 	}
 	r.start = make([]int32, ngroups+1)
 	r.kept = make([]int32, 0, n)
+	r.more = make([]bool, ngroups)
 	for g := range ngroups {
 		rows := byGroup[count[g]:count[g+1]]
 		if len(rows) > pg.limit {
-			rows = rows[:pg.limit]
+			rows, r.more[g] = rows[:pg.limit], true
 		}
 		from := len(r.kept)
 		r.kept = append(r.kept, rows...)
@@ -199,7 +221,17 @@ func (c *connPlan) size() int {
 				if es.node != nil {
 					n += es.node.size(c, rows)
 				}
+				if es.cursor {
+					n += c.rows.cursorBytes
+				}
 			}
+		case selPageInfo:
+			n += parents * (64 + 2*c.rows.cursorMax)
+			for _, ps := range s.page {
+				n += parents * len(ps.key)
+			}
+		case selTotalCount:
+			n += parents * 20
 		}
 	}
 	return n
@@ -253,18 +285,125 @@ func (c *connPlan) write(b []byte, g int32) []byte {
 						b = append(b, ',')
 					}
 					b = append(b, es.key...)
-					if es.node == nil {
-						b = appendQuoted(b, es.name)
-					} else {
+					switch {
+					case es.node != nil:
 						b = c.writeObj(b, es.node, row, c.rows.start[g]+int32(j))
+					case es.cursor:
+						b = appendQuoted(b, c.rows.curs[row])
+					default:
+						b = appendQuoted(b, es.name)
 					}
 				}
 				b = append(b, '}')
 			}
 			b = append(b, ']')
+		case selPageInfo:
+			b = c.writePageInfo(b, s.page, g, rows)
+		case selTotalCount:
+			b = strconv.AppendInt(b, int64(c.rows.total[g]), 10)
 		}
 	}
 	return append(b, '}')
+}
+
+// writePageInfo appends the PageInfo of group g, whose rows are rows, as
+// the store's connection builds it.
+func (c *connPlan) writePageInfo(b []byte, sel []pageSel, g int32, rows []int32) []byte {
+	next, prev := c.rows.more[g], c.pg.cursor != nil
+	if c.pg.backward {
+		next, prev = prev, next
+	}
+	b = append(b, '{')
+	for i, ps := range sel {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, ps.key...)
+		switch ps.field {
+		case pageTypename:
+			b = append(b, `"PageInfo"`...)
+		case pageHasNext:
+			b = strconv.AppendBool(b, next)
+		case pageHasPrevious:
+			b = strconv.AppendBool(b, prev)
+		case pageStartCursor, pageEndCursor:
+			switch {
+			case len(rows) == 0:
+				b = append(b, "null"...)
+			case ps.field == pageStartCursor:
+				b = appendQuoted(b, c.rows.curs[rows[0]])
+			default:
+				b = appendQuoted(b, c.rows.curs[rows[len(rows)-1]])
+			}
+		}
+	}
+	return append(b, '}')
+}
+
+// cursorOf returns the cursor of a row whose order column (described by
+// fd) holds raw and whose ID is id, as the store's connection writes it.
+func cursorOf(m *pgtype.Map, fd pgconn.FieldDescription, raw, id []byte) (string, error) {
+	var v string
+	if fd.DataTypeOID == pgtype.TimestamptzOID {
+		dv, err := driverValue(m, fd.DataTypeOID, fd.Format, raw)
+		t, ok := dv.(time.Time)
+		if err != nil || !ok {
+			return "", errors.New("store: direct cursor column is no time")
+		}
+		v = cursorValue(reflect.ValueOf(t))
+	} else {
+		v = string(raw)
+	}
+	return encodeCursor(cursor{Value: v, ID: string(id)}), nil
+}
+
+// countDirect reads the totalCount of each of c's groups: of the parents'
+// rows, or of the whole list at the top level.
+func (s *Store) countDirect(ctx context.Context, p *cairn.Principal, c *connPlan, parents []string) error {
+	q, err := c.typ.k.rows(s.db, p, c.filter)
+	if err != nil {
+		return err
+	}
+	var args []any
+	if parents == nil {
+		q = q.ColumnExpr("NULL, count(*)")
+	} else {
+		q = q.ColumnExpr("?TableAlias.?, count(*)", bun.Ident(c.parentCol)).
+			Where("?TableAlias.? = ANY($1::text[])", bun.Ident(c.parentCol)).GroupExpr("?TableAlias.?", bun.Ident(c.parentCol))
+		args = []any{parents}
+	}
+	text, err := q.AppendQuery(s.db.QueryGen(), nil)
+	if err != nil {
+		return err
+	}
+	counts := map[string]int{}
+	err = s.queryRows(ctx, string(text), args, func(rows pgx.Rows, m *pgtype.Map) error {
+		for rows.Next() {
+			var parent *string
+			var n int64
+			if err := rows.Scan(&parent, &n); err != nil {
+				return err
+			}
+			if parent != nil {
+				counts[*parent] = int(n)
+			} else {
+				counts[""] = int(n)
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return interpretError(err, "count "+c.typ.k.kindName()+"s")
+	}
+	c.rows.total = make([]int, len(c.rows.start)-1)
+	for g := range c.rows.total {
+		if parents == nil {
+			c.rows.total[g] = counts[""]
+		} else {
+			c.rows.total[g] = counts[parents[g]]
+		}
+	}
+	return nil
 }
 
 // writeObj appends the JSON of the object in row (at position pos of kept)
