@@ -32,8 +32,8 @@ type directRows struct {
 	curs  []string // each row's cursor, when the selection reads them
 	// cursorBytes and cursorMax bound the cursors' JSON, all and one.
 	cursorBytes, cursorMax int
-	more  []bool   // whether another page follows (precedes, backward) each group's
-	total []int    // each group's totalCount, when the selection reads it
+	more                   []bool // whether another page follows (precedes, backward) each group's
+	total                  []int  // each group's totalCount, when the selection reads it
 }
 
 // runDirect runs plan's statements, level by level, and returns the
