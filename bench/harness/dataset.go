@@ -59,9 +59,12 @@ func buildDataset(ctx context.Context, url string, step func(string)) (*dataset,
 		return nil, err
 	}
 	d.store = s
-	// The handler shares the store's *bun.DB, so the hook must be on that
-	// very value; WithQueryHook would return a copy the handler never uses.
-	s.DB().AddQueryHook(d.hook) //lint:ignore SA1019 see above
+	// Through Observe, as cairn serve installs its own hook: it puts the hook
+	// on the store's bun.DB and also hands it to the statements the store
+	// runs without bun (store.queryPrepared: the small read's instance chain,
+	// the pages of listOwned), which a hook added to s.DB() alone never sees.
+	// It replaces the store's *bun.DB with a copy, so it comes before any use.
+	s.Observe(d.hook, nil)
 	if _, err := s.Migrate(ctx); err != nil {
 		return nil, err
 	}

@@ -166,7 +166,7 @@ func drive(ctx context.Context, o options, url, token string, w *workload) (*loa
 type ceiling struct {
 	TPS      float64 // scripts (requests) per second
 	Latency  float64 // average ms
-	Mode     string  // pgbench's query mode (simple, as the server sends)
+	Mode     string  // pgbench's query mode: simple, or prepared when the server prepares a statement
 	Failures string
 }
 
@@ -177,20 +177,29 @@ var (
 )
 
 // pgbench runs a workload's captured SQL straight against PostgreSQL at the
-// same number of connections, the way the server sends it: bun writes the
-// arguments into the text, and the server's store sends each statement as
-// one simple-protocol query with JIT compilation off (store.Open), so
-// pgbench runs -M simple with PGOPTIONS=-c jit=off.
+// same number of connections, the way the server sends it, with JIT
+// compilation off as the server's store has it (store.Open), so with
+// PGOPTIONS=-c jit=off. bun writes the arguments into the text and the
+// store sends each such statement as one simple-protocol query: pgbench
+// runs -M simple. The statements the store runs itself (store.queryPrepared,
+// some with parameters $1…) it prepares once per connection: a workload
+// that has one runs -M prepared, its parameters' values given with -D (the
+// other statements of the script are then prepared too, where the server
+// sends them as simple queries).
 func pgbench(ctx context.Context, dbURL string, w *workload, d time.Duration) (*ceiling, error) {
 	bin, err := findPgbench()
 	if err != nil {
 		return nil, err
 	}
-	c := &ceiling{Mode: "simple"}
+	c := &ceiling{Mode: pgbenchMode(w.Prepared)}
 	secs := max(1, int(max(d, w.MinDuration).Round(time.Second)/time.Second))
-	cmd := exec.CommandContext(ctx, bin, "-n", "-M", c.Mode,
+	args := []string{"-n", "-M", c.Mode,
 		"-c", strconv.Itoa(w.Connections), "-j", strconv.Itoa(min(w.Connections, 2)),
-		"-T", strconv.Itoa(secs), "-f", w.Script, dbURL)
+		"-T", strconv.Itoa(secs), "-f", w.Script}
+	for _, def := range w.Defines {
+		args = append(args, "-D", def)
+	}
+	cmd := exec.CommandContext(ctx, bin, append(args, dbURL)...)
 	cmd.Env = append(os.Environ(), "PGOPTIONS=-c jit=off")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -208,6 +217,14 @@ func pgbench(ctx context.Context, dbURL string, w *workload, d time.Duration) (*
 		c.Failures = strings.TrimSpace(string(m[1]))
 	}
 	return c, nil
+}
+
+// pgbenchMode is pgbench's -M for a script, prepared or not.
+func pgbenchMode(prepared bool) string {
+	if prepared {
+		return "prepared"
+	}
+	return "simple"
 }
 
 // findPgbench returns the pgbench next to the PostgreSQL binaries the

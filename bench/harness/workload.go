@@ -13,10 +13,12 @@ type workload struct {
 	MinDuration time.Duration // at least this long, whatever -d says (slow requests)
 
 	// Filled in by capture.
-	Statements int    // reported by the server (extensions.sqlStatements)
-	Captured   int    // run on the database, counting the sign-in check outside the counter
-	Script     string // the pgbench script of the captured SQL
-	Err        string // why it could not be measured
+	Statements int      // reported by the server (extensions.sqlStatements)
+	Captured   int      // run on the database, counting the sign-in check outside the counter
+	Script     string   // the pgbench script of the captured SQL
+	Defines    []string // pgbench -D name=value: the values of its statements' parameters
+	Prepared   bool     // the server prepares some statement: pgbench runs -M prepared
+	Err        string   // why it could not be measured
 }
 
 // deepQuery is workload 1: the first 50 generated services and below them
