@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/uptrace/bun"
@@ -109,5 +110,15 @@ func (d *dataset) capture(ctx context.Context, w *workload, dir string) error {
 		return fmt.Errorf("writing its pgbench script: %w", err)
 	}
 	w.Script, w.Defines, w.Prepared = filepath.Join(dir, w.Slug+".sql"), sc.Defines, sc.Prepared
-	return os.WriteFile(w.Script, []byte(sc.Text), 0o644)
+	if err := os.WriteFile(w.Script, []byte(sc.Text), 0o644); err != nil {
+		return err
+	}
+	// Next to the script (kept with -keep), the arguments it needs, one a
+	// line: xargs -d '\n' -a <slug>.args pgbench -n -f <slug>.sql <url>.
+	var args strings.Builder
+	args.WriteString("-M\n" + pgbenchMode(sc.Prepared) + "\n")
+	for _, def := range sc.Defines {
+		args.WriteString("-D\n" + def + "\n")
+	}
+	return os.WriteFile(strings.TrimSuffix(w.Script, ".sql")+".args", []byte(args.String()), 0o644)
 }
