@@ -136,6 +136,8 @@ func TestDirectMatchesResolvers(t *testing.T) {
 		{"TotalCount", "alice", `{ services { totalCount nodes { environments { totalCount nodes { models { totalCount } } } instances(first: 1) { totalCount } } } }`, nil, true},
 		{"Cursor", "owner", `{ services { edges { cursor node { id environments(orderBy: {field: NAME, direction: DESC}) { edges { cursor } } instances(orderBy: {field: UPDATED_AT}) { edges { cursor } } } } } }`, nil, true},
 		{"CursorByName", "owner", `{ resources(orderBy: {field: KEY}) { edges { cursor } pageInfo { startCursor } } }`, nil, true},
+		{"OwnedRoots", "bob", `{ instances(first: 2, filter: {status: [RUNNING, STOPPED]}) { nodes { id status createdAt } pageInfo { hasNextPage endCursor } totalCount } serviceSubscriptions { edges { cursor node { id status instances { nodes { id } } } } } }`, nil, true},
+		{"OwnedRootsProvider", "owner", `{ instances(last: 3, orderBy: {field: STATUS}) { nodes { id status } pageInfo { hasPreviousPage startCursor } } }`, nil, true},
 		// Left to the resolvers.
 		{"ComputedField", "owner", `{ services { nodes { id provider { id } } } }`, nil, false},
 		{"ListField", "owner", `{ productTiers { nodes { id awsRegions } } }`, nil, false},
@@ -166,6 +168,17 @@ func TestDirectPages(t *testing.T) {
 		t.Fatalf("no cursors: %s %s", res.Data, res.Errors)
 	}
 	c := page.Resources.Edges[1].Cursor
+	res = p.post(p.resolvers, "owner", `{ instances(first: 3) { pageInfo { endCursor } } }`, nil)
+	var ipage struct {
+		Instances struct{ PageInfo struct{ EndCursor string } }
+	}
+	if err := json.Unmarshal(res.Data, &ipage); err != nil || ipage.Instances.PageInfo.EndCursor == "" {
+		t.Fatalf("no cursor: %s %s", res.Data, res.Errors)
+	}
+	if _, answered := p.compare(t, "owner", `query($c: String) { instances(first: 3, after: $c) { nodes { id } pageInfo { hasPreviousPage hasNextPage } } }`,
+		map[string]any{"c": ipage.Instances.PageInfo.EndCursor}); !answered {
+		t.Error("the page of instances after a cursor was not answered directly")
+	}
 	for _, q := range []string{
 		`query($c: String) { resources(first: 2, after: $c) { nodes { id name } } }`,
 		`query($c: String) { resources(last: 1, before: $c) { nodes { id name } } }`,

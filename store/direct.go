@@ -77,25 +77,50 @@ type directKind interface {
 	// rows selects (no column yet) the rows of the kind p may read that
 	// match filter: a GraphQL input object gqlgen validated, or nil.
 	rows(db *bun.DB, p *cairn.Principal, filter any) (*bun.SelectQuery, error)
+	// ownedPage is the statement of a top-level page of an owned kind
+	// (listOwned's), with cols; nil for other kinds.
+	ownedPage(db *bun.DB, p *cairn.Principal, filter any, pg page, cols []string) (*bun.RawQuery, error)
 }
 
 func (k kind[T, F]) kindName() string { return k.name }
 
 func (k kind[T, F]) rows(db *bun.DB, p *cairn.Principal, filter any) (*bun.SelectQuery, error) {
-	var f *F
-	if filter != nil {
-		// F's fields are the input object's: JSON decodes them by name,
-		// case-insensitively, as gqlgen's generated code would.
-		b, err := json.Marshal(filter)
-		if err != nil {
-			return nil, err
-		}
-		f = new(F)
-		if err := json.Unmarshal(b, f); err != nil {
-			return nil, err
-		}
+	f, err := decodeFilter[F](filter)
+	if err != nil {
+		return nil, err
 	}
 	return k.where(p, f)(db.NewSelect().Model((*T)(nil))), nil
+}
+
+func (k kind[T, F]) ownedPage(db *bun.DB, p *cairn.Principal, filter any, pg page, cols []string) (*bun.RawQuery, error) {
+	if !k.owned {
+		return nil, nil
+	}
+	f, err := decodeFilter[F](filter)
+	if err != nil {
+		return nil, err
+	}
+	return ownedPage[T](db, p, pg, k.filtered(f), k.where(p, f), func(q *bun.SelectQuery) *bun.SelectQuery {
+		return q.Column(cols...)
+	}), nil
+}
+
+// decodeFilter returns the filter input object v (nil: none) as an F. F's
+// fields are the input object's: JSON decodes them by name,
+// case-insensitively, as gqlgen's generated code would.
+func decodeFilter[F any](v any) (*F, error) {
+	if v == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	f := new(F)
+	if err := json.Unmarshal(b, f); err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // directTypes are the types direct execution answers, by GraphQL name.
@@ -104,11 +129,13 @@ var directTypes = map[string]*directType{}
 // directRoots maps the Query fields direct execution answers to their
 // node type.
 var directRoots = map[string]string{
-	"services":            "Service",
-	"serviceEnvironments": "ServiceEnvironment",
-	"serviceModels":       "ServiceModel",
-	"productTiers":        "ProductTier",
-	"resources":           "Resource",
+	"services":             "Service",
+	"serviceEnvironments":  "ServiceEnvironment",
+	"serviceModels":        "ServiceModel",
+	"productTiers":         "ProductTier",
+	"resources":            "Resource",
+	"instances":            "ResourceInstance",
+	"serviceSubscriptions": "ServiceSubscription",
 }
 
 func init() {
@@ -376,7 +403,9 @@ func planConn(oc *graphql.OperationContext, f graphql.CollectedField, typ *direc
 		}
 		c.sel = append(c.sel, s)
 	}
-	if c.cursors {
+	if c.cursors || parentCol == "" {
+		// A top-level page of an owned kind orders its branches' rows by
+		// the order column too.
 		col, ok := typ.column(pg.order.col)
 		if !ok {
 			return nil, false

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 )
 
 // directRows are the rows one connection plan fetched for all its parents,
@@ -55,9 +56,23 @@ func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 		return err
 	}
 	q = c.pg.apply(q.Column(c.cols...))
+	var stmt interface {
+		AppendQuery(schema.QueryGen, []byte) ([]byte, error)
+	} = q
 	var args []any
 	ngroups := 1
-	if parents != nil {
+	prepared := false
+	if parents == nil {
+		// listOwned's statement: costly to plan, and a console asks for
+		// the same page again and again (see listOwned).
+		owned, err := c.typ.k.ownedPage(s.db, p, c.filter, c.pg, c.cols)
+		if err != nil {
+			return err
+		}
+		if owned != nil {
+			stmt, prepared = owned, true
+		}
+	} else {
 		if len(parents) == 0 {
 			c.rows = &directRows{ncols: len(c.cols), offs: []int32{0}, start: []int32{0}}
 			return c.fetchChildren(ctx, s, p)
@@ -65,17 +80,17 @@ func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 		q = s.db.NewSelect().TableExpr("unnest($1::text[]) WITH ORDINALITY AS parent(id, ord)").
 			ColumnExpr("parent.ord, page.*").
 			Join("CROSS JOIN LATERAL (?) AS page", q.Where("?TableAlias.? = parent.id", bun.Ident(c.parentCol)))
-		args, ngroups = []any{parents}, len(parents)
+		stmt, args, ngroups, prepared = q, []any{parents}, len(parents), true
 		s.batch(c.typ.k.kindName()+"."+c.parentCol, len(parents))
 	}
-	text, err := q.AppendQuery(s.db.QueryGen(), nil)
+	text, err := stmt.AppendQuery(s.db.QueryGen(), nil)
 	if err != nil {
 		return err
 	}
 	r := &directRows{ncols: len(c.cols), offs: []int32{0}}
 	var groups []int32 // the parent of each row, 0-based
 	var ids []string   // each row's ID, for the children's statements
-	err = s.queryRows(ctx, string(text), args, func(rows pgx.Rows, m *pgtype.Map) error {
+	err = s.queryRows(ctx, string(text), prepared, args, func(rows pgx.Rows, m *pgtype.Map) error {
 		fds := rows.FieldDescriptions()
 		first := 0
 		if parents != nil {
@@ -377,7 +392,7 @@ func (s *Store) countDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 		return err
 	}
 	counts := map[string]int{}
-	err = s.queryRows(ctx, string(text), args, func(rows pgx.Rows, m *pgtype.Map) error {
+	err = s.queryRows(ctx, string(text), parents != nil, args, func(rows pgx.Rows, m *pgtype.Map) error {
 		for rows.Next() {
 			var parent *string
 			var n int64
@@ -524,14 +539,14 @@ func appendQuotedBytes(b []byte, s []byte) []byte {
 }
 
 // queryRows runs query on a pgx connection of the pool and hands its rows
-// to each: with arguments, prepared once per connection (the text does not
-// change with the parents' IDs, only with the caller's scope and the
-// arguments), else as one simple query. It counts and observes the
+// to each: prepared once per connection (for texts that repeat: a nested
+// page's does not change with the parents' IDs, only with the caller's
+// scope and the arguments), else as one simple query. It counts and observes the
 // statement as the store's hooks do for every other. Returns errNoPgx when
 // the pool's connections are not pgx's.
-func (s *Store) queryRows(ctx context.Context, query string, args []any, each func(pgx.Rows, *pgtype.Map) error) error {
+func (s *Store) queryRows(ctx context.Context, query string, prepared bool, args []any, each func(pgx.Rows, *pgtype.Map) error) error {
 	mode := []any{pgx.QueryExecModeSimpleProtocol}
-	if len(args) > 0 {
+	if prepared {
 		mode = []any{pgx.QueryExecModeCacheStatement, sqlResultFormats}
 	}
 	return s.observed(ctx, query, args, func(ctx context.Context) error {

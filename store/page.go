@@ -305,26 +305,10 @@ func listOwned[T any](ctx context.Context, s *Store, pr *cairn.Principal, args c
 	if err != nil {
 		return nil, err
 	}
-	readers := ids(pr, cairn.RoleReader)
-	branch := func(col string) *bun.SelectQuery {
-		q := v.columns(filter(db.NewSelect().Model((*T)(nil))), "id", p.order.col)
-		return p.apply(q.Where("?TableAlias.? = t.id", bun.Ident(col)))
-	}
-	fallback := p.apply(v.columns(where(db.NewSelect().Model((*T)(nil))), "id", p.order.col))
-	small := db.NewRaw("(SELECT count(*) FROM tenants WHERE ancestors && ?) <= ?", readers, lateralLimit)
-	dir := "ASC"
-	if p.order.desc != p.backward {
-		dir = "DESC"
-	}
 	var rows []*T
-	q := db.NewRaw(`SELECT DISTINCT ON (u.?0, u.id) u.* FROM (
-	SELECT page.* FROM (SELECT id FROM tenants WHERE ancestors && ?1 AND ?2) AS t CROSS JOIN LATERAL (?3) AS page
-	UNION ALL
-	SELECT page.* FROM (SELECT id FROM tenants WHERE ancestors && ?1 AND ?2) AS t CROSS JOIN LATERAL (?4) AS page
-	UNION ALL
-	SELECT page.* FROM (?5) AS page WHERE NOT ?2
-) AS u ORDER BY u.?0 `+dir+`, u.id `+dir+` LIMIT ?6`,
-		bun.Ident(p.order.col), readers, small, branch("tenant_id"), branch("provider_tenant_id"), fallback, p.limit+1)
+	q := ownedPage[T](db, pr, p, filter, where, func(q *bun.SelectQuery) *bun.SelectQuery {
+		return v.columns(q, "id", p.order.col)
+	})
 	text, err := q.AppendQuery(db.QueryGen(), nil)
 	if err == nil {
 		err = s.queryPrepared(ctx, &rows, string(text))
@@ -338,4 +322,29 @@ func listOwned[T any](ctx context.Context, s *Store, pr *cairn.Principal, args c
 		return int(n), interpretError(err, "count "+what)
 	}
 	return c, nil
+}
+
+// ownedPage is listOwned's statement: page p of the rows of T that the
+// readers' subtrees own or provide, each branch narrowed to columns (which
+// must include the ID and the order column).
+func ownedPage[T any](db *bun.DB, pr *cairn.Principal, p page, filter, where filterFunc, columns func(*bun.SelectQuery) *bun.SelectQuery) *bun.RawQuery {
+	readers := ids(pr, cairn.RoleReader)
+	branch := func(col string) *bun.SelectQuery {
+		q := columns(filter(db.NewSelect().Model((*T)(nil))))
+		return p.apply(q.Where("?TableAlias.? = t.id", bun.Ident(col)))
+	}
+	fallback := p.apply(columns(where(db.NewSelect().Model((*T)(nil)))))
+	small := db.NewRaw("(SELECT count(*) FROM tenants WHERE ancestors && ?) <= ?", readers, lateralLimit)
+	dir := "ASC"
+	if p.order.desc != p.backward {
+		dir = "DESC"
+	}
+	return db.NewRaw(`SELECT DISTINCT ON (u.?0, u.id) u.* FROM (
+	SELECT page.* FROM (SELECT id FROM tenants WHERE ancestors && ?1 AND ?2) AS t CROSS JOIN LATERAL (?3) AS page
+	UNION ALL
+	SELECT page.* FROM (SELECT id FROM tenants WHERE ancestors && ?1 AND ?2) AS t CROSS JOIN LATERAL (?4) AS page
+	UNION ALL
+	SELECT page.* FROM (?5) AS page WHERE NOT ?2
+) AS u ORDER BY u.?0 `+dir+`, u.id `+dir+` LIMIT ?6`,
+		bun.Ident(p.order.col), readers, small, branch("tenant_id"), branch("provider_tenant_id"), fallback, p.limit+1)
 }
