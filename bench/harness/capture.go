@@ -92,6 +92,11 @@ func (d *dataset) do(ctx context.Context, w workload) ([]byte, int, error) {
 func (d *dataset) capture(ctx context.Context, w *workload, dir string) error {
 	var first, second []statement
 	var err error
+	if !w.Mutation { // the principal into the cache, as a running server has it
+		if _, _, err := d.do(ctx, *w); err != nil {
+			return err
+		}
+	}
 	first, err = d.hook.record(func() error {
 		_, w.Statements, err = d.do(ctx, *w)
 		return err

@@ -75,6 +75,11 @@ func buildDataset(ctx context.Context, url string, step func(string)) (*dataset,
 	if d.demo, err = s.SeedDemo(ctx, hash); err != nil {
 		return nil, err
 	}
+	// As cairn serve: principals come from memory, kept exact by NOTIFY.
+	// capture warms it, so the scripts hold what the server runs.
+	if err := s.CachePrincipals(ctx, url, 0); err != nil {
+		return nil, err
+	}
 	if err := s.DB().NewRaw("SHOW server_version").Scan(ctx, &d.postgresVersion); err != nil {
 		return nil, err
 	}
