@@ -514,7 +514,7 @@ func jsonKey(name string) []byte {
 // Direct answers the top-level field of ctx (a RootFieldContext's) with
 // direct execution and reports true, or reports false when it cannot: the
 // caller then resolves the field as usual. It runs the field's statements
-// at once and returns the field's JSON.
+// at once; the Marshaler writes their rows' JSON.
 func (s *Store) Direct(ctx context.Context) (graphql.Marshaler, bool) {
 	rf := graphql.GetRootFieldContext(ctx)
 	oc := graphql.GetOperationContext(ctx)
@@ -533,9 +533,8 @@ func (s *Store) Direct(ctx context.Context) (graphql.Marshaler, bool) {
 	if !ok {
 		return nil, false
 	}
-	out, err := s.runDirect(ctx, p, plan)
-	if err != nil {
+	if err := s.fetchDirect(ctx, p, plan, nil); err != nil {
 		return nil, false // the resolvers run it again and report the error
 	}
-	return graphql.WriterFunc(func(w io.Writer) { _, _ = w.Write(out) }), true
+	return graphql.WriterFunc(func(w io.Writer) { writeDirect(w, plan) }), true
 }

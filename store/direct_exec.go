@@ -1,13 +1,16 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql/driver"
 	"encoding/binary"
 	"errors"
+	"io"
 	"reflect"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/cairn-dev/cairn"
@@ -21,9 +24,10 @@ import (
 // directRows are the rows one connection plan fetched for all its parents,
 // their values already written as JSON.
 type directRows struct {
-	vals  []byte
-	offs  []int32 // value c of row r is vals[offs[r*ncols+c]:offs[r*ncols+c+1]]
-	ncols int
+	vals     []byte
+	offs     []int32 // value c of row r is vals[offs[r*ncols+c]:offs[r*ncols+c+1]]
+	ncols    int
+	colBytes []int // the bytes of each column's values, all rows
 	// kept[start[g]:start[g+1]] are the rows of parent g (of the page
 	// at the top level, g = 0) in response order; a row's position in kept
 	// is its index as a parent of the children's rows.
@@ -37,16 +41,30 @@ type directRows struct {
 	total                  []int  // each group's totalCount, when the selection reads it
 }
 
-// runDirect runs plan's statements, level by level, and returns the
-// field's JSON.
-func (s *Store) runDirect(ctx context.Context, p *cairn.Principal, plan *connPlan) ([]byte, error) {
-	if err := s.fetchDirect(ctx, p, plan, nil); err != nil {
-		return nil, err
+// writeDirect writes the JSON of plan, whose rows fetchDirect read, to w.
+// It renders in a pooled buffer each time it is called, so a Marshaler
+// that calls it may run any number of times.
+func writeDirect(w io.Writer, plan *connPlan) {
+	n := plan.size()
+	b := directBufs.Get().(*[]byte)
+	if cap(*b) < n {
+		*b = make([]byte, 0, n)
 	}
-	return plan.write(make([]byte, 0, plan.size()), 0), nil
+	out := plan.write((*b)[:0], 0)
+	if buf, ok := w.(*bytes.Buffer); ok {
+		buf.Grow(len(out)) // once, rather than doubling through 1.4 MB
+	}
+	_, _ = w.Write(out)
+	if cap(out) <= 4<<20 {
+		*b = out[:0]
+		directBufs.Put(b)
+	}
 }
 
 var errNoPgx = errors.New("store: the connection is not pgx's")
+
+// directBufs are the buffers direct execution renders its JSON in.
+var directBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // fetchDirect reads c's rows under parents (nil at the top level), then
 // its children's under those rows.
@@ -74,7 +92,7 @@ func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 		}
 	} else {
 		if len(parents) == 0 {
-			c.rows = &directRows{ncols: len(c.cols), offs: []int32{0}, start: []int32{0}}
+			c.rows = &directRows{ncols: len(c.cols), offs: []int32{0}, start: []int32{0}, colBytes: make([]int, len(c.cols))}
 			return c.fetchChildren(ctx, s, p)
 		}
 		q = s.db.NewSelect().TableExpr("unnest($1::text[]) WITH ORDINALITY AS parent(id, ord)").
@@ -87,7 +105,7 @@ func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 	if err != nil {
 		return err
 	}
-	r := &directRows{ncols: len(c.cols), offs: []int32{0}}
+	r := &directRows{ncols: len(c.cols), offs: []int32{0}, colBytes: make([]int, len(c.cols))}
 	var groups []int32 // the parent of each row, 0-based
 	var ids []string   // each row's ID, for the children's statements
 	err = s.queryRows(ctx, string(text), prepared, args, func(rows pgx.Rows, m *pgtype.Map) error {
@@ -130,6 +148,7 @@ func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 					return err
 				}
 				r.offs = append(r.offs, int32(len(r.vals)))
+				r.colBytes[i] += int(r.offs[len(r.offs)-1] - r.offs[len(r.offs)-2])
 			}
 		}
 		return rows.Err()
@@ -261,7 +280,7 @@ func (o *objPlan) size(c *connPlan, rows int) int {
 		case f.child != nil:
 			n += f.child.size()
 		case f.col >= 0:
-			n += len(c.rows.vals) // every column of every row: a bound
+			n += c.rows.colBytes[f.col] // the column of every row: a bound
 		}
 	}
 	return n
