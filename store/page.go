@@ -209,10 +209,7 @@ func list[T any](ctx context.Context, db *bun.DB, args cairn.PageArgs, order *ca
 		return nil, interpretError(err, "list "+what)
 	}
 	c := connection(db, p, rows, v)
-	c.Count = func(ctx context.Context) (int, error) {
-		n, err := where(db.NewSelect().Model((*T)(nil))).Count(ctx)
-		return int(n), interpretError(err, "count "+what)
-	}
+	c.Count = countOf[T](db, where, what)
 	return c, nil
 }
 
@@ -317,10 +314,7 @@ func listOwned[T any](ctx context.Context, s *Store, pr *cairn.Principal, args c
 		return nil, interpretError(err, "list "+what)
 	}
 	c := connection(db, p, rows, v)
-	c.Count = func(ctx context.Context) (int, error) {
-		n, err := where(db.NewSelect().Model((*T)(nil))).Count(ctx)
-		return int(n), interpretError(err, "count "+what)
-	}
+	c.Count = countOf[T](db, where, what)
 	return c, nil
 }
 
@@ -347,4 +341,12 @@ func ownedPage[T any](db *bun.DB, pr *cairn.Principal, p page, filter, where fil
 	SELECT page.* FROM (?5) AS page WHERE NOT ?2
 ) AS u ORDER BY u.?0 `+dir+`, u.id `+dir+` LIMIT ?6`,
 		bun.Ident(p.order.col), readers, small, branch("tenant_id"), branch("provider_tenant_id"), fallback, p.limit+1)
+}
+
+// countOf returns a Connection's Count: the rows of T that where selects.
+func countOf[T any](db *bun.DB, where filterFunc, what string) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		n, err := where(db.NewSelect().Model((*T)(nil))).Count(ctx)
+		return int(n), interpretError(err, "count "+what)
+	}
 }
