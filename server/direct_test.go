@@ -138,7 +138,19 @@ func TestDirectMatchesResolvers(t *testing.T) {
 		{"CursorByName", "owner", `{ resources(orderBy: {field: KEY}) { edges { cursor } pageInfo { startCursor } } }`, nil, true},
 		{"OwnedRoots", "bob", `{ instances(first: 2, filter: {status: [RUNNING, STOPPED]}) { nodes { id status createdAt } pageInfo { hasNextPage endCursor } totalCount } serviceSubscriptions { edges { cursor node { id status instances { nodes { id } } } } } }`, nil, true},
 		{"OwnedRootsProvider", "owner", `{ instances(last: 3, orderBy: {field: STATUS}) { nodes { id status } pageInfo { hasPreviousPage startCursor } } }`, nil, true},
+		{"Parents", "owner", `{ instances(first: 5) { nodes { id resource { id name tier { name model { key environment { name service { name } } } } } subscription { status tier { name } service { key } } } } }`, nil, true},
+		{"ParentsAlice", "alice", `{ instances { edges { node { id resource { name tier { name } } subscription { id } } } pageInfo { hasNextPage } } }`, nil, true},
+		{"ParentsNested", "owner", `{ services { nodes { environments { nodes { sourceEnvironment { id name } models { nodes { environment { id } tiers { nodes { model { id service { id } } resources { nodes { tier { id } service { id } instances { nodes { resource { name } subscription { tier { id } } } } } } } } } } } } } } }`, nil, true},
+		{"ParentAliases", "owner", `{ resources(last: 2) { nodes { a: tier { name } b: tier { key } tier { __typename id } } } }`, nil, true},
+		{"SingleInstance", "alice", `query($id: ID!) { instance(id: $id) { id status resource { name tier { name } } } }`, map[string]any{"id": p.e.demo.InstancesA[0]}, true},
+		{"SingleService", "owner", `query($id: ID!) { service(id: $id) { __typename id name createdAt } }`, map[string]any{"id": p.e.demo.Service}, true},
+		{"SingleSubscription", "bob", `query($id: ID!) { serviceSubscription(id: $id) { id status tier { name } service { name } } }`, map[string]any{"id": p.e.demo.SubB}, true},
+		{"SingleNotFound", "alice", `{ instance(id: "instance-nosuchone") { id } }`, nil, true},
+		{"SingleOtherTenant", "bob", `query($id: ID!) { other: instance(id: $id) { id resource { name } } }`, map[string]any{"id": p.e.demo.InstancesA[0]}, true},
+		{"SingleWrongKind", "owner", `query($id: ID!) { service(id: $id) { id } }`, map[string]any{"id": p.e.demo.InstancesA[0]}, true},
 		// Left to the resolvers.
+		{"SingleWithConnection", "owner", `query($id: ID!) { service(id: $id) { id environments { nodes { id } } } }`, map[string]any{"id": p.e.demo.Service}, false},
+		{"ParentWithConnection", "owner", `{ resources { nodes { tier { resources { nodes { id } } } } } }`, nil, false},
 		{"ComputedField", "owner", `{ services { nodes { id provider { id } } } }`, nil, false},
 		{"ListField", "owner", `{ productTiers { nodes { id awsRegions } } }`, nil, false},
 		{"TooLarge", "owner", `{ services { nodes { environments(first: 501) { nodes { id } } } } }`, nil, false},
@@ -226,5 +238,50 @@ func TestDirectEveryField(t *testing.T) {
 		if !slices.Contains(direct, want) {
 			t.Errorf("%s was not answered directly", want)
 		}
+	}
+}
+
+// TestDirectHiddenParents moves a resource and a tier where Alice cannot
+// read them, under instances she can: an instance's resource she may not
+// read is null (as its resolver answers), a resource's tier she may not
+// read is NOT_FOUND (left to the resolvers); both as the resolvers say.
+func TestDirectHiddenParents(t *testing.T) {
+	t.Parallel()
+	p := setupDirect(t)
+	d, ctx, db := p.e.demo, context.Background(), p.e.store.DB()
+	var freeMySQL string
+	if err := db.NewRaw("SELECT id FROM resources WHERE tier_id = ? ORDER BY id LIMIT 1", d.Free).Scan(ctx, &freeMySQL); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{"UPDATE service_environments SET visibility = 'PRIVATE' WHERE id = ?", []any{d.Dev}},
+		{"UPDATE resources SET environment_id = ? WHERE id = ?", []any{d.Dev, d.Galera}},
+		{"UPDATE product_tiers SET environment_id = ? WHERE id = ?", []any{d.Dev, d.Free}},
+		{"UPDATE resource_instances SET resource_id = ? WHERE id = ?", []any{d.Galera, d.InstancesA[1]}},
+		{"UPDATE resource_instances SET resource_id = ? WHERE id = ?", []any{freeMySQL, d.InstancesA[2]}},
+	} {
+		if _, err := db.ExecContext(ctx, q.sql, q.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name, query string
+		vars        map[string]any
+		direct      bool
+	}{
+		{"ResourceHidden", `query($id: ID!) { instance(id: $id) { id resource { name tier { name } } } }`, map[string]any{"id": d.InstancesA[1]}, true},
+		{"TierHidden", `query($id: ID!) { instance(id: $id) { id resource { name tier { name } } } }`, map[string]any{"id": d.InstancesA[2]}, false},
+		{"ListResourceHidden", `{ instances { nodes { id resource { name } subscription { id } } } }`, nil, true},
+		{"ListTierHidden", `{ instances { nodes { id resource { name tier { name } } } } }`, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, answered := p.compare(t, "alice", tc.query, tc.vars)
+			if answered != tc.direct {
+				t.Errorf("answered directly: %v, want %v (data %.300s, errors %s)", answered, tc.direct, res.Data, res.Errors)
+			}
+		})
 	}
 }

@@ -43,7 +43,7 @@ func TestMetricsMoveAfterARequest(t *testing.T) {
 	tok, _, _ := tokens.Sign(d.Alice)
 
 	body := postThenMetrics(t, srv, tok,
-		`{"query": "query Fleet { instances { totalCount nodes { resource { name } } } }"}`,
+		`{"query": "query Fleet { instances { totalCount nodes { resource { name } createdBy { id } } } }"}`, // createdBy: through the resolvers
 		`{"query": "query Missing { instance(id: \"instance-nope\") { id } }"}`,
 		`{"query": "query Refused { __typename }"}`, // the third within the burst of 2: 429
 	)
@@ -56,6 +56,8 @@ func TestMetricsMoveAfterARequest(t *testing.T) {
 		`cairn_loader_batch_size_count{edge="instance.resource"} 1`,
 		`cairn_sql_statement_duration_seconds_count`,
 		`cairn_rate_limited_total{kind="user"} 1`,
+		`cairn_direct_fields_total{outcome="direct"} 1`, // Missing
+		`cairn_direct_fields_total{outcome="resolvers"} 1`,
 		`go_sql_open_connections{db_name="cairn"}`,
 	} {
 		if !strings.Contains(string(body), want) {
@@ -93,30 +95,38 @@ func TestTraces(t *testing.T) {
 	srv := httptest.NewServer(server.New(server.Config{Store: s, Tokens: tokens, Telemetry: tel}))
 	defer srv.Close()
 	tok, _, _ := tokens.Sign(d.Alice)
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(`{"query": "query Fleet { instances { nodes { resource { name } } } }"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+tok)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	// Fleet reads a computed field (createdBy): the resolvers answer it.
+	// Direct is answered by direct execution.
+	for _, q := range []string{
+		`{"query": "query Fleet { instances { nodes { resource { name } createdBy { id } } } }"}`,
+		`{"query": "query Direct { instances { nodes { resource { name } } } }"}`,
+	} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(q))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
 	}
-	res.Body.Close()
 	names := map[string]bool{}
-	var root string
+	roots := map[string]string{} // trace → its operation
 	for _, sp := range spans.GetSpans() {
 		names[sp.Name] = true
-		if sp.Name == "graphql Fleet" {
-			root = sp.SpanContext.TraceID().String()
+		if strings.HasPrefix(sp.Name, "graphql ") {
+			roots[sp.SpanContext.TraceID().String()] = sp.Name
 		}
 	}
-	for _, want := range []string{"graphql Fleet", "resolve Query.instances", "resolve ResourceInstance.resource", "sql SELECT"} {
+	for _, want := range []string{"graphql Fleet", "resolve Query.instances", "resolve ResourceInstance.resource", "sql SELECT",
+		"graphql Direct", "direct Query.instances"} {
 		if !names[want] {
 			t.Errorf("no span %q among %v", want, names)
 		}
 	}
 	for _, sp := range spans.GetSpans() {
-		if strings.HasPrefix(sp.Name, "resolve ") && sp.SpanContext.TraceID().String() != root {
-			t.Errorf("span %q is not in the request's trace", sp.Name)
+		if op := roots[sp.SpanContext.TraceID().String()]; op == "" || strings.HasPrefix(sp.Name, "resolve ") && op != "graphql Fleet" {
+			t.Errorf("span %q is in the trace of %q", sp.Name, op)
 		}
 	}
 }

@@ -1,16 +1,15 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql/driver"
 	"encoding/binary"
 	"errors"
-	"io"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/cairn-dev/cairn"
@@ -34,6 +33,7 @@ type directRows struct {
 	kept  []int32
 	start []int32
 	ids   []string // the IDs of the kept rows, when children need them
+	base  []int    // where the page's (base[0]) and each join's columns start
 	curs  []string // each row's cursor, when the selection reads them
 	// cursorBytes and cursorMax bound the cursors' JSON, all and one.
 	cursorBytes, cursorMax int
@@ -41,30 +41,16 @@ type directRows struct {
 	total                  []int  // each group's totalCount, when the selection reads it
 }
 
-// writeDirect writes the JSON of plan, whose rows fetchDirect read, to w.
-// It renders in a pooled buffer each time it is called, so a Marshaler
-// that calls it may run any number of times.
-func writeDirect(w io.Writer, plan *connPlan) {
-	n := plan.size()
-	b := directBufs.Get().(*[]byte)
-	if cap(*b) < n {
-		*b = make([]byte, 0, n)
+// renderDirect returns the JSON of plan, whose rows fetchDirect read.
+func renderDirect(plan *connPlan) []byte {
+	b := make([]byte, 0, plan.size())
+	if plan.single != "" {
+		return plan.writeObj(b, plan.obj, plan.rows.kept[0], 0)
 	}
-	out := plan.write((*b)[:0], 0)
-	if buf, ok := w.(*bytes.Buffer); ok {
-		buf.Grow(len(out)) // once, rather than doubling through 1.4 MB
-	}
-	_, _ = w.Write(out)
-	if cap(out) <= 4<<20 {
-		*b = out[:0]
-		directBufs.Put(b)
-	}
+	return plan.write(b, 0)
 }
 
 var errNoPgx = errors.New("store: the connection is not pgx's")
-
-// directBufs are the buffers direct execution renders its JSON in.
-var directBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // fetchDirect reads c's rows under parents (nil at the top level), then
 // its children's under those rows.
@@ -73,14 +59,16 @@ func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 	if err != nil {
 		return err
 	}
-	q = c.pg.apply(q.Column(c.cols...))
-	var stmt interface {
-		AppendQuery(schema.QueryGen, []byte) ([]byte, error)
-	} = q
+	q = q.Column(c.cols...)
+	var stmt queryAppender
 	var args []any
 	ngroups := 1
 	prepared := false
-	if parents == nil {
+	switch {
+	case c.single != "":
+		stmt, args, prepared = q.Where("?TableAlias.id = $1"), []any{c.single}, true
+	case parents == nil:
+		stmt = c.pg.apply(q)
 		// listOwned's statement: costly to plan, and a console asks for
 		// the same page again and again (see listOwned).
 		owned, err := c.typ.k.ownedPage(s.db, p, c.filter, c.pg, c.cols)
@@ -90,22 +78,24 @@ func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 		if owned != nil {
 			stmt, prepared = owned, true
 		}
-	} else {
+	default:
 		if len(parents) == 0 {
-			c.rows = &directRows{ncols: len(c.cols), offs: []int32{0}, start: []int32{0}, colBytes: make([]int, len(c.cols))}
+			c.rows = &directRows{ncols: c.ncols(), offs: []int32{0}, start: []int32{0}, colBytes: make([]int, c.ncols()), base: c.bases()}
 			return c.fetchChildren(ctx, s, p)
 		}
-		q = s.db.NewSelect().TableExpr("unnest($1::text[]) WITH ORDINALITY AS parent(id, ord)").
-			ColumnExpr("parent.ord, page.*").
-			Join("CROSS JOIN LATERAL (?) AS page", q.Where("?TableAlias.? = parent.id", bun.Ident(c.parentCol)))
-		stmt, args, ngroups, prepared = q, []any{parents}, len(parents), true
+		stmt = c.pg.apply(q).Where("?TableAlias.? = parent.id", bun.Ident(c.parentCol))
+		args, ngroups, prepared = []any{parents}, len(parents), true
 		s.batch(c.typ.k.kindName()+"."+c.parentCol, len(parents))
+	}
+	if stmt, err = c.statement(s.db, p, stmt, parents != nil); err != nil {
+		return err
 	}
 	text, err := stmt.AppendQuery(s.db.QueryGen(), nil)
 	if err != nil {
 		return err
 	}
-	r := &directRows{ncols: len(c.cols), offs: []int32{0}, colBytes: make([]int, len(c.cols))}
+	ncols, encs, base := c.ncols(), c.allEncs(), c.bases()
+	r := &directRows{ncols: ncols, offs: []int32{0}, colBytes: make([]int, ncols), base: base}
 	var groups []int32 // the parent of each row, 0-based
 	var ids []string   // each row's ID, for the children's statements
 	err = s.queryRows(ctx, string(text), prepared, args, func(rows pgx.Rows, m *pgtype.Map) error {
@@ -114,7 +104,7 @@ func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 		if parents != nil {
 			first = 1
 		}
-		if len(fds) != first+len(c.cols) {
+		if len(fds) != first+ncols {
 			return errors.New("store: direct statement returned unexpected columns")
 		}
 		for rows.Next() {
@@ -141,10 +131,18 @@ func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 				r.cursorBytes += len(cur) + 3
 				r.cursorMax = max(r.cursorMax, len(cur)+3)
 			}
-			for i := range c.cols {
+			for k, j := range c.joins {
+				// A parent the caller may not read joins as NULL: null if
+				// its resolver says so (orNull), else the resolvers
+				// answer the field (NOT_FOUND).
+				if !j.orNull && raw[first+base[j.from+1]+j.fk] != nil && raw[first+base[k+1]] == nil {
+					return errParentHidden
+				}
+			}
+			for i := range ncols {
 				fd := fds[first+i]
 				var err error
-				if r.vals, err = appendValue(r.vals, m, c.encs[i], fd.DataTypeOID, fd.Format, raw[first+i]); err != nil {
+				if r.vals, err = appendValue(r.vals, m, encs[i], fd.DataTypeOID, fd.Format, raw[first+i]); err != nil {
 					return err
 				}
 				r.offs = append(r.offs, int32(len(r.vals)))
@@ -155,6 +153,12 @@ func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 	})
 	if err != nil {
 		return interpretError(err, "list "+c.typ.k.kindName()+"s")
+	}
+	if c.single != "" {
+		if len(r.offs) == 1 {
+			return errNoRow // NOT_FOUND, from the resolver
+		}
+		c.pg.limit = 1
 	}
 	r.group(groups, ngroups, c.pg)
 	c.rows = r
@@ -170,6 +174,95 @@ func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 		}
 	}
 	return c.fetchChildren(ctx, s, p)
+}
+
+var (
+	errParentHidden = errors.New("store: a parent is outside the caller's scope")
+	errNoRow        = errors.New("store: no such object")
+)
+
+type queryAppender interface {
+	AppendQuery(schema.QueryGen, []byte) ([]byte, error)
+}
+
+// statement returns c's statement: page, the page's own (under the
+// parents' IDs in $1 when nested), with c's joins. Each join reads its
+// parent with that kind's scope, by ID, a nested loop per row (LIMIT 1
+// keeps PostgreSQL from flattening it), and the rows are then ordered as
+// the page orders them.
+func (c *connPlan) statement(db *bun.DB, p *cairn.Principal, page queryAppender, nested bool) (queryAppender, error) {
+	if !nested && len(c.joins) == 0 {
+		return page, nil
+	}
+	var b strings.Builder
+	args := []any{page}
+	if nested {
+		b.WriteString("SELECT parent.ord, page.*")
+	} else {
+		b.WriteString("SELECT page.*")
+	}
+	for k := range c.joins {
+		fmt.Fprintf(&b, ", j%d.*", k)
+	}
+	if nested {
+		b.WriteString(" FROM unnest($1::text[]) WITH ORDINALITY AS parent(id, ord) CROSS JOIN LATERAL (?) AS page")
+	} else {
+		b.WriteString(" FROM (?) AS page")
+	}
+	for k, j := range c.joins {
+		q, err := j.typ.k.rows(db, p, nil)
+		if err != nil {
+			return nil, err
+		}
+		var from, fk string
+		if j.from < 0 {
+			from, fk = "page", c.cols[j.fk]
+		} else {
+			from, fk = fmt.Sprintf("j%d", j.from), c.joins[j.from].cols[j.fk]
+		}
+		args = append(args, q.Column(j.cols...).Where("?TableAlias.id = ?.?", bun.Ident(from), bun.Ident(fk)).Limit(1))
+		fmt.Fprintf(&b, " LEFT JOIN LATERAL (?) AS j%d ON true", k)
+	}
+	if len(c.joins) > 0 && c.single == "" {
+		dir := "ASC"
+		if c.pg.order.desc != c.pg.backward {
+			dir = "DESC"
+		}
+		b.WriteString(" ORDER BY ")
+		if nested {
+			b.WriteString("parent.ord, ")
+		}
+		fmt.Fprintf(&b, "page.%s %s, page.id %s", bun.Ident(c.pg.order.col), dir, dir)
+	}
+	return db.NewRaw(b.String(), args...), nil
+}
+
+// ncols is the number of columns of c's rows: the page's, then each join's.
+func (c *connPlan) ncols() int {
+	n := len(c.cols)
+	for _, j := range c.joins {
+		n += len(j.cols)
+	}
+	return n
+}
+
+// allEncs are the encodings of c's rows' columns.
+func (c *connPlan) allEncs() []encoding {
+	encs := slices.Clone(c.encs)
+	for _, j := range c.joins {
+		encs = append(encs, j.encs...)
+	}
+	return encs
+}
+
+// bases are the offsets of the page's columns (bases[0]) and of each
+// join's (bases[k+1]) in c's rows.
+func (c *connPlan) bases() []int {
+	base := []int{0, len(c.cols)}
+	for _, j := range c.joins {
+		base = append(base, base[len(base)-1]+len(j.cols))
+	}
+	return base[:len(c.joins)+1]
 }
 
 // fetchChildren fetches every child connection for c's rows.
@@ -242,6 +335,9 @@ func (c *connPlan) size() int {
 	parents := len(c.rows.start) - 1
 	rows := len(c.rows.kept)
 	n := parents * 2
+	if c.obj != nil {
+		n += c.obj.size(c, rows)
+	}
 	for _, s := range c.sel {
 		n += parents * (len(s.key) + 3)
 		switch s.kind {
@@ -279,8 +375,10 @@ func (o *objPlan) size(c *connPlan, rows int) int {
 		switch {
 		case f.child != nil:
 			n += f.child.size()
+		case f.join >= 0:
+			n += rows*4 + f.obj.size(c, rows)
 		case f.col >= 0:
-			n += c.rows.colBytes[f.col] // the column of every row: a bound
+			n += c.rows.colBytes[c.rows.base[f.src+1]+f.col] // the column of every row: a bound
 		}
 	}
 	return n
@@ -452,8 +550,16 @@ func (c *connPlan) writeObj(b []byte, o *objPlan, row, pos int32) []byte {
 		switch {
 		case f.child != nil:
 			b = f.child.write(b, pos)
+		case f.join >= 0:
+			// No parent (a NULL key), or one the caller may not read
+			// (orNull): its ID joined as NULL.
+			if id := c.rows.value(row, c.rows.base[f.join+1]); string(id) == "null" {
+				b = append(b, "null"...)
+			} else {
+				b = c.writeObj(b, f.obj, row, pos)
+			}
 		case f.col >= 0:
-			b = append(b, c.rows.value(row, f.col)...)
+			b = append(b, c.rows.value(row, c.rows.base[f.src+1]+f.col)...)
 		default:
 			b = appendQuoted(b, f.name)
 		}

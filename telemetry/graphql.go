@@ -177,6 +177,9 @@ func operationName(oc *graphql.OperationContext) string {
 	return "unknown"
 }
 
+// Tracing reports whether spans go anywhere (an exporter is configured).
+func (t *Telemetry) Tracing() bool { return t.provider != nil }
+
 // FieldTracer returns the gqlgen extension that gives each resolver call (the
 // fields that load through the store) a span, or nil when tracing is off, so
 // that an untraced server pays nothing per field.
