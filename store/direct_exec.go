@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -13,10 +14,12 @@ import (
 	"time"
 
 	"github.com/cairn-dev/cairn"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/schema"
 )
 
@@ -55,20 +58,37 @@ var errNoPgx = errors.New("store: the connection is not pgx's")
 // fetchDirect reads c's rows under parents (nil at the top level), then
 // its children's under those rows.
 func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan, parents []string) error {
-	q, err := c.typ.k.rows(s.db, p, c.filter)
-	if err != nil {
-		return err
-	}
-	q = q.Column(c.cols...)
-	var stmt queryAppender
+	var text string
 	var args []any
 	ngroups := 1
 	prepared := false
 	switch {
-	case c.single != "":
-		stmt, args, prepared = q.Where("?TableAlias.id = $1"), []any{c.single}, true
-	case parents == nil:
-		stmt = c.pg.apply(q)
+	case parents != nil && len(parents) == 0:
+		c.rows = &directRows{ncols: c.ncols(), offs: []int32{0}, start: []int32{0}, colBytes: make([]int, c.ncols()), base: c.bases()}
+		return c.fetchChildren(ctx, s, p)
+	case c.single != "" || parents != nil:
+		// Its text holds no value: the ID or the parents' IDs are $1, the
+		// tenants the caller may read $2. It is built once per shape and
+		// prepared once per connection.
+		t, err := s.directText(c, parents != nil)
+		if err != nil {
+			return err
+		}
+		readers := p.TenantsWith(cairn.RoleReader)
+		if readers == nil {
+			readers = []string{}
+		}
+		text, prepared, args = t, true, []any{c.single, readers}
+		if parents != nil {
+			args[0], ngroups = parents, len(parents)
+			s.batch(c.typ.k.kindName()+"."+c.parentCol, len(parents))
+		}
+	default: // a top-level page: its cursor and filter values are in the text
+		q, err := c.typ.k.rows(s.db, p, c.filter)
+		if err != nil {
+			return err
+		}
+		var stmt queryAppender = c.pg.apply(q.Column(c.cols...))
 		// listOwned's statement: costly to plan, and a console asks for
 		// the same page again and again (see listOwned).
 		owned, err := c.typ.k.ownedPage(s.db, p, c.filter, c.pg, c.cols)
@@ -78,27 +98,20 @@ func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 		if owned != nil {
 			stmt, prepared = owned, true
 		}
-	default:
-		if len(parents) == 0 {
-			c.rows = &directRows{ncols: c.ncols(), offs: []int32{0}, start: []int32{0}, colBytes: make([]int, c.ncols()), base: c.bases()}
-			return c.fetchChildren(ctx, s, p)
+		if stmt, err = c.statement(s.db, p, stmt, false); err != nil {
+			return err
 		}
-		stmt = c.pg.apply(q).Where("?TableAlias.? = parent.id", bun.Ident(c.parentCol))
-		args, ngroups, prepared = []any{parents}, len(parents), true
-		s.batch(c.typ.k.kindName()+"."+c.parentCol, len(parents))
-	}
-	if stmt, err = c.statement(s.db, p, stmt, parents != nil); err != nil {
-		return err
-	}
-	text, err := stmt.AppendQuery(s.db.QueryGen(), nil)
-	if err != nil {
-		return err
+		b, err := stmt.AppendQuery(s.db.QueryGen(), nil)
+		if err != nil {
+			return err
+		}
+		text = string(b)
 	}
 	ncols, encs, base := c.ncols(), c.allEncs(), c.bases()
 	r := &directRows{ncols: ncols, offs: []int32{0}, colBytes: make([]int, ncols), base: base}
 	var groups []int32 // the parent of each row, 0-based
 	var ids []string   // each row's ID, for the children's statements
-	err = s.queryRows(ctx, string(text), prepared, args, func(rows pgx.Rows, m *pgtype.Map) error {
+	err := s.queryRows(ctx, text, prepared, args, func(rows pgx.Rows, m *pgtype.Map) error {
 		fds := rows.FieldDescriptions()
 		first := 0
 		if parents != nil {
@@ -235,6 +248,68 @@ func (c *connPlan) statement(db *bun.DB, p *cairn.Principal, page queryAppender,
 		fmt.Fprintf(&b, "page.%s %s, page.id %s", bun.Ident(c.pg.order.col), dir, dir)
 	}
 	return db.NewRaw(b.String(), args...), nil
+}
+
+// directTexts caches the text of the statements whose values are all
+// parameters, by shape (stmtKey).
+var directTexts = must(lru.New[string, string](4096))
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// directText returns the text of c's statement for a lookup by ID ($1) or
+// under parents ($1), with the caller's readable tenants as $2 (as
+// chainQuery builds it).
+func (s *Store) directText(c *connPlan, nested bool) (string, error) {
+	key := c.stmtKey(nested)
+	if t, ok := directTexts.Get(key); ok {
+		return t, nil
+	}
+	sentinel := &cairn.Principal{Grants: []cairn.Grant{{TenantID: readersParam, Role: cairn.RoleReader}}}
+	q, err := c.typ.k.rows(s.db, sentinel, c.filter)
+	if err != nil {
+		return "", err
+	}
+	q = q.Column(c.cols...)
+	var stmt queryAppender
+	if nested {
+		stmt = c.pg.apply(q).Where("?TableAlias.? = parent.id", bun.Ident(c.parentCol))
+	} else {
+		stmt = q.Where("?TableAlias.id = $1")
+	}
+	if stmt, err = c.statement(s.db, sentinel, stmt, nested); err != nil {
+		return "", err
+	}
+	b, err := stmt.AppendQuery(s.db.QueryGen(), nil)
+	if err != nil {
+		return "", err
+	}
+	literal := s.db.NewRaw("?", pgdialect.Array([]string{readersParam})).String()
+	text := strings.ReplaceAll(string(b), literal, "$2::text[]")
+	if strings.Contains(text, readersParam) || !strings.Contains(text, "$2::text[]") {
+		return "", fmt.Errorf("store: the direct statement's scope does not read the readers as one array: %s", text)
+	}
+	directTexts.Add(key, text)
+	return text, nil
+}
+
+// stmtKey names what c's statement depends on besides its parameters.
+func (c *connPlan) stmtKey(nested bool) string {
+	var b strings.Builder
+	filter, _ := json.Marshal(c.filter) // a map: keys in order
+	fmt.Fprintf(&b, "%s|%s|%t|%t|%q|%s|%d|%s|%t|%t", c.typ.gql, c.parentCol, nested, c.single != "", c.cols, filter,
+		c.pg.limit, c.pg.order.col, c.pg.order.desc, c.pg.backward)
+	if c.pg.cursor != nil {
+		fmt.Fprintf(&b, "|%q|%q", c.pg.cursor.Value, c.pg.cursor.ID)
+	}
+	for _, j := range c.joins {
+		fmt.Fprintf(&b, "|%s<%d.%d%q", j.typ.gql, j.from, j.fk, j.cols)
+	}
+	return b.String()
 }
 
 // ncols is the number of columns of c's rows: the page's, then each join's.
