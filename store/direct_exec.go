@@ -299,17 +299,44 @@ func (s *Store) directText(c *connPlan, nested bool) (string, error) {
 
 // stmtKey names what c's statement depends on besides its parameters.
 func (c *connPlan) stmtKey(nested bool) string {
-	var b strings.Builder
-	filter, _ := json.Marshal(c.filter) // a map: keys in order
-	fmt.Fprintf(&b, "%s|%s|%t|%t|%q|%s|%d|%s|%t|%t", c.typ.gql, c.parentCol, nested, c.single != "", c.cols, filter,
-		c.pg.limit, c.pg.order.col, c.pg.order.desc, c.pg.backward)
+	b := make([]byte, 0, 128)
+	b = append(b, c.typ.gql...)
+	b = append(b, '|')
+	b = append(b, c.parentCol...)
+	b = strconv.AppendBool(append(b, '|'), nested)
+	b = strconv.AppendBool(append(b, '|'), c.single != "")
+	b = appendList(b, c.cols)
+	if c.filter != nil {
+		filter, _ := json.Marshal(c.filter) // a map: keys in order
+		b = append(append(b, '|'), filter...)
+	}
+	b = strconv.AppendInt(append(b, '|'), int64(c.pg.limit), 10)
+	b = append(append(b, '|'), c.pg.order.col...)
+	b = strconv.AppendBool(append(b, '|'), c.pg.order.desc)
+	b = strconv.AppendBool(append(b, '|'), c.pg.backward)
 	if c.pg.cursor != nil {
-		fmt.Fprintf(&b, "|%q|%q", c.pg.cursor.Value, c.pg.cursor.ID)
+		b = strconv.AppendQuote(append(b, '|'), c.pg.cursor.Value)
+		b = strconv.AppendQuote(append(b, '|'), c.pg.cursor.ID)
 	}
 	for _, j := range c.joins {
-		fmt.Fprintf(&b, "|%s<%d.%d%q", j.typ.gql, j.from, j.fk, j.cols)
+		b = append(append(b, '|'), j.typ.gql...)
+		b = strconv.AppendInt(append(b, '<'), int64(j.from), 10)
+		b = strconv.AppendInt(append(b, '.'), int64(j.fk), 10)
+		b = appendList(b, j.cols)
 	}
-	return b.String()
+	return string(b)
+}
+
+// appendList appends |a,b,c (column names: no separator inside).
+func appendList(b []byte, names []string) []byte {
+	b = append(b, '|')
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, n...)
+	}
+	return b
 }
 
 // ncols is the number of columns of c's rows: the page's, then each join's.
