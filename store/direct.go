@@ -19,21 +19,23 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// Direct execution answers a top-level connection of the catalog without
-// gqlgen's executor, when every field under it is a plain column or a nested
+// Direct execution answers a top-level list or lookup by ID without
+// gqlgen's executor, when every field under it is a plain column, a nested
 // connection of the graph (services → environments → models → tiers →
-// resources → instances, and the like): one statement per connection and
-// level, as the loaders run, whose rows are written straight into the
-// response's JSON. gqlgen's executor spends a field context, a middleware
-// call and a recover on every scalar of a response, and a goroutine on every
-// element of a list; a deep read of 27,000 instances paid ~200 ms for it.
+// resources → instances, and the like) or a parent: one statement per
+// connection and level, as the loaders run, parents joined into it, whose
+// rows are written straight into the response's JSON. gqlgen's executor
+// spends a field context, a middleware call and a recover on every scalar
+// of a response, and a goroutine on every element of a list; a deep read of
+// 27,000 instances paid ~200 ms for it.
 //
 // The statements are the loaders' own: each kind's read scope and filter,
 // the same keyset pages (direct_exec.go). Anything the plan does not know (a
-// computed field, an edge to a parent, cursors, pageInfo, totalCount, a
-// @defer, bad arguments) leaves the field to gqlgen, which answers it — and
-// its errors — as it always has. A test compares both executors' responses
-// over every field the plan accepts (server/direct_test.go).
+// computed field, a list or JSON column, a @defer, arguments the store would
+// refuse) leaves the field to gqlgen, which answers it — and its errors — as
+// it always has. A test compares both executors' responses over every field
+// the plan accepts (server/direct_test.go); docs/architecture.md, *Direct
+// execution*, says what is plain.
 
 // directType is a GraphQL object type that direct execution can answer:
 // its kind's page query, its columns and its connections.
