@@ -97,8 +97,10 @@ func TestConfig(t *testing.T) {
 		check func(c Config) bool
 	}{
 		{name: "Defaults", check: func(c Config) bool {
-			return c.Addr == "127.0.0.1:8080" && c.DataDir == "./.cairn" && c.Demo && c.DatabaseURL == ""
+			return c.Addr == "127.0.0.1:8080" && c.DataDir == "./.cairn" && c.Demo && c.DatabaseURL == "" && c.DirectReads
 		}},
+		{name: "DirectReadsOff", env: map[string]string{"CAIRN_DIRECT_READS": "false"},
+			check: func(c Config) bool { return !c.DirectReads }},
 		{name: "EnvironmentSetsFlags", env: map[string]string{"CAIRN_ADDR": ":9000", "CAIRN_DEMO": "false", "CAIRN_DATABASE_URL": "postgres://x/y"},
 			check: func(c Config) bool { return c.Addr == ":9000" && !c.Demo && c.DatabaseURL == "postgres://x/y" }},
 		{name: "FlagBeatsEnvironment", args: []string{"--addr", ":7000"}, env: map[string]string{"CAIRN_ADDR": ":9000"},
