@@ -30,7 +30,8 @@ type Live struct {
 	Missed        int       `json:"missed"` // deliveries that did not arrive within 30 s
 	LastP50       float64   `json:"last_p50_ms"`
 	LastP99       float64   `json:"last_p99_ms"`
-	Lasts         []float64 `json:"last_ms"` // each round's, in order
+	Lasts         []float64 `json:"last_ms"`   // each round's, in order
+	WarmupMS      float64   `json:"warmup_ms"` // the last delivery of the uncounted first round
 	DeliveryP50   float64   `json:"delivery_p50_ms"`
 	DeliveryP99   float64   `json:"delivery_p99_ms"`
 	MutationMS    float64   `json:"mutation_ms"`
