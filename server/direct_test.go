@@ -248,25 +248,8 @@ func TestDirectEveryField(t *testing.T) {
 func TestDirectHiddenParents(t *testing.T) {
 	t.Parallel()
 	p := setupDirect(t)
-	d, ctx, db := p.e.demo, context.Background(), p.e.store.DB()
-	var freeMySQL string
-	if err := db.NewRaw("SELECT id FROM resources WHERE tier_id = ? ORDER BY id LIMIT 1", d.Free).Scan(ctx, &freeMySQL); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []struct {
-		sql  string
-		args []any
-	}{
-		{"UPDATE service_environments SET visibility = 'PRIVATE' WHERE id = ?", []any{d.Dev}},
-		{"UPDATE resources SET environment_id = ? WHERE id = ?", []any{d.Dev, d.Galera}},
-		{"UPDATE product_tiers SET environment_id = ? WHERE id = ?", []any{d.Dev, d.Free}},
-		{"UPDATE resource_instances SET resource_id = ? WHERE id = ?", []any{d.Galera, d.InstancesA[1]}},
-		{"UPDATE resource_instances SET resource_id = ? WHERE id = ?", []any{freeMySQL, d.InstancesA[2]}},
-	} {
-		if _, err := db.ExecContext(ctx, q.sql, q.args...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	hideFromAlice(t, p.e)
+	d := p.e.demo
 	for _, tc := range []struct {
 		name, query string
 		vars        map[string]any

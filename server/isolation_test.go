@@ -167,28 +167,7 @@ func TestInstanceLookahead(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	d := e.demo
-	ctx := context.Background()
-	db := e.store.DB()
-	// Galera moves to the private DEV environment: Alice can no longer see it.
-	// The Free tier too, while its MySQL resource stays in PROD, visible.
-	var freeMySQL string
-	if err := db.NewRaw("SELECT id FROM resources WHERE tier_id = ? ORDER BY id LIMIT 1", d.Free).Scan(ctx, &freeMySQL); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []struct {
-		sql  string
-		args []any
-	}{
-		{"UPDATE service_environments SET visibility = 'PRIVATE' WHERE id = ?", []any{d.Dev}},
-		{"UPDATE resources SET environment_id = ? WHERE id = ?", []any{d.Dev, d.Galera}},
-		{"UPDATE product_tiers SET environment_id = ? WHERE id = ?", []any{d.Dev, d.Free}},
-		{"UPDATE resource_instances SET resource_id = ? WHERE id = ?", []any{d.Galera, d.InstancesA[1]}},
-		{"UPDATE resource_instances SET resource_id = ? WHERE id = ?", []any{freeMySQL, d.InstancesA[2]}},
-	} {
-		if _, err := db.ExecContext(ctx, q.sql, q.args...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	hideFromAlice(t, e)
 	const small = `query($id: ID!) { instance(id: $id) { id status resource { name tier { name } } } }`
 	for _, tc := range []struct {
 		name, who, query, id string
@@ -229,5 +208,34 @@ func TestInstanceLookahead(t *testing.T) {
 				t.Errorf("%v statements, want %v", n, tc.statements)
 			}
 		})
+	}
+}
+
+// hideFromAlice moves the Galera resource and the Free tier to the private
+// DEV environment, where Alice cannot read them, under her instances 1 and
+// 2 (instance 1's resource becomes Galera; instance 2's, a visible resource
+// of the Free tier).
+func hideFromAlice(t *testing.T, e *env) {
+	t.Helper()
+	d := e.demo
+	ctx := context.Background()
+	db := e.store.DB()
+	var freeMySQL string
+	if err := db.NewRaw("SELECT id FROM resources WHERE tier_id = ? ORDER BY id LIMIT 1", d.Free).Scan(ctx, &freeMySQL); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{"UPDATE service_environments SET visibility = 'PRIVATE' WHERE id = ?", []any{d.Dev}},
+		{"UPDATE resources SET environment_id = ? WHERE id = ?", []any{d.Dev, d.Galera}},
+		{"UPDATE product_tiers SET environment_id = ? WHERE id = ?", []any{d.Dev, d.Free}},
+		{"UPDATE resource_instances SET resource_id = ? WHERE id = ?", []any{d.Galera, d.InstancesA[1]}},
+		{"UPDATE resource_instances SET resource_id = ? WHERE id = ?", []any{freeMySQL, d.InstancesA[2]}},
+	} {
+		if _, err := db.ExecContext(ctx, q.sql, q.args...); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -97,19 +97,9 @@ func TestTraces(t *testing.T) {
 	tok, _, _ := tokens.Sign(d.Alice)
 	// Fleet reads a computed field (createdBy): the resolvers answer it.
 	// Direct is answered by direct execution.
-	for _, q := range []string{
+	postAll(t, srv, tok,
 		`{"query": "query Fleet { instances { nodes { resource { name } createdBy { id } } } }"}`,
-		`{"query": "query Direct { instances { nodes { resource { name } } } }"}`,
-	} {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(q))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+tok)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-	}
+		`{"query": "query Direct { instances { nodes { resource { name } } } }"}`)
 	names := map[string]bool{}
 	roots := map[string]string{} // trace → its operation
 	for _, sp := range spans.GetSpans() {
@@ -176,16 +166,7 @@ func TestMetricsWithoutRequestLog(t *testing.T) {
 // what /metrics shows.
 func postThenMetrics(t *testing.T, srv *httptest.Server, tok string, bodies ...string) []byte {
 	t.Helper()
-	for _, q := range bodies {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(q))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+tok)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-	}
+	postAll(t, srv, tok, bodies...)
 	res, err := http.Get(srv.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -196,4 +177,19 @@ func postThenMetrics(t *testing.T, srv *httptest.Server, tok string, bodies ...s
 		t.Fatal(err)
 	}
 	return body
+}
+
+// postAll posts each body to srv's /graphql with tok.
+func postAll(t *testing.T, srv *httptest.Server, tok string, bodies ...string) {
+	t.Helper()
+	for _, q := range bodies {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(q))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
 }
