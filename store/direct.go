@@ -9,7 +9,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -42,7 +41,6 @@ import (
 type directType struct {
 	gql     string
 	k       directKind
-	rt      reflect.Type
 	satisfy []string // the type and the interfaces and unions it belongs to
 	// cols maps the lower-cased name of each field that reads one column
 	// as it is to that column.
@@ -100,7 +98,7 @@ type directKind interface {
 func (k kind[T, F]) kindName() string { return k.name }
 
 func (k kind[T, F]) rows(db *bun.DB, p *cairn.Principal, filter any) (*bun.SelectQuery, error) {
-	f, err := decodeFilter[F](filter)
+	f, err := decodeInput[F](filter)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +109,7 @@ func (k kind[T, F]) ownedPage(db *bun.DB, p *cairn.Principal, filter any, pg pag
 	if !k.owned {
 		return nil, nil
 	}
-	f, err := decodeFilter[F](filter)
+	f, err := decodeInput[F](filter)
 	if err != nil {
 		return nil, err
 	}
@@ -120,10 +118,10 @@ func (k kind[T, F]) ownedPage(db *bun.DB, p *cairn.Principal, filter any, pg pag
 	}), nil
 }
 
-// decodeFilter returns the filter input object v (nil: none) as an F. F's
-// fields are the input object's: JSON decodes them by name,
+// decodeInput returns the input object v (a filter or an order; nil: none)
+// as an F. F's fields are the input object's: JSON decodes them by name,
 // case-insensitively, as gqlgen's generated code would.
-func decodeFilter[F any](v any) (*F, error) {
+func decodeInput[F any](v any) (*F, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -162,70 +160,68 @@ var directSingles = map[string]string{
 }
 
 func init() {
-	defer func() {
-		parents := map[string]map[string]directParent{
-			"ServiceEnvironment":  {"service": {"Service", "service_id", false}, "sourceEnvironment": {"ServiceEnvironment", "source_environment_id", true}},
-			"ServiceModel":        {"service": {"Service", "service_id", false}, "environment": {"ServiceEnvironment", "environment_id", false}},
-			"ProductTier":         {"service": {"Service", "service_id", false}, "model": {"ServiceModel", "model_id", false}},
-			"Resource":            {"service": {"Service", "service_id", false}, "tier": {"ProductTier", "tier_id", false}},
-			"ServiceSubscription": {"service": {"Service", "service_id", true}, "tier": {"ProductTier", "tier_id", true}},
-			"ResourceInstance":    {"resource": {"Resource", "resource_id", true}, "subscription": {"ServiceSubscription", "subscription_id", true}},
-		}
-		for name, ps := range parents {
-			directTypes[name].parents = ps
-		}
-	}()
 	addDirect[cairn.Service](services, []string{"Node", "_Entity"}, map[string]directEdge{
 		"environments":  {"ServiceEnvironment", "service_id"},
 		"subscriptions": {"ServiceSubscription", "service_id"},
 		"instances":     {"ResourceInstance", "service_id"},
-	})
+	}, nil)
 	addDirect[cairn.ServiceEnvironment](environments, []string{"Node", "_Entity"}, map[string]directEdge{
 		"models": {"ServiceModel", "environment_id"},
+	}, map[string]directParent{
+		"service":           {"Service", "service_id", false},
+		"sourceEnvironment": {"ServiceEnvironment", "source_environment_id", true},
 	})
 	addDirect[cairn.ServiceModel](models, []string{"Node"}, map[string]directEdge{
 		"tiers": {"ProductTier", "model_id"},
+	}, map[string]directParent{
+		"service":     {"Service", "service_id", false},
+		"environment": {"ServiceEnvironment", "environment_id", false},
 	})
 	addDirect[cairn.ProductTier](tiers, []string{"Node", "_Entity"}, map[string]directEdge{
 		"resources":     {"Resource", "tier_id"},
 		"subscriptions": {"ServiceSubscription", "tier_id"},
+	}, map[string]directParent{
+		"service": {"Service", "service_id", false},
+		"model":   {"ServiceModel", "model_id", false},
 	})
 	addDirect[cairn.Resource](resources, []string{"Node", "_Entity"}, map[string]directEdge{
 		"instances": {"ResourceInstance", "resource_id"},
+	}, map[string]directParent{
+		"service": {"Service", "service_id", false},
+		"tier":    {"ProductTier", "tier_id", false},
 	})
 	addDirect[cairn.ServiceSubscription](subscriptions, []string{"Node"}, map[string]directEdge{
 		"instances": {"ResourceInstance", "subscription_id"},
+	}, map[string]directParent{
+		"service": {"Service", "service_id", true},
+		"tier":    {"ProductTier", "tier_id", true},
 	})
-	addDirect[cairn.ResourceInstance](instances, []string{"Node", "_Entity"}, nil)
+	addDirect[cairn.ResourceInstance](instances, []string{"Node", "_Entity"}, nil, map[string]directParent{
+		"resource":     {"Resource", "resource_id", true},
+		"subscription": {"ServiceSubscription", "subscription_id", true},
+	})
 }
 
-// directSkip are fields of the types above that share a name with a struct
-// field but have a resolver of their own.
-var directSkip = map[string]bool{"ResourceInstance.requestparams": true}
-
-// addDirect registers T's kind. Its column fields are filled in by
-// directColumns.
-func addDirect[T, F any](k kind[T, F], ifaces []string, edges map[string]directEdge) {
-	directTypes[k.gql] = &directType{gql: k.gql, k: k, rt: reflect.TypeFor[T](), satisfy: append([]string{k.gql}, ifaces...), edges: edges}
-}
-
-// directColumns fills in every type's column fields: each field of its Go
-// type that bun maps to a column and whose Go type has an encoding, named
-// as gqlgen binds it (the Go field's name, case-insensitively).
-var directColumns = sync.OnceFunc(func() {
-	db := bun.NewDB(nil, pgdialect.New())
-	for _, t := range directTypes {
-		t.cols = map[string]directCol{}
-		for _, f := range db.Table(t.rt).Fields {
-			name := strings.ToLower(f.StructField.Name)
-			enc := encodingOf(f.StructField.Type)
-			if enc == 0 || directSkip[t.gql+"."+name] {
-				continue
-			}
-			t.cols[name] = directCol{name: f.Name, enc: enc}
+// addDirect registers T's kind with its nested connections and parents.
+// Its column fields are each field of T that bun maps to a column and
+// whose Go type has an encoding, named as gqlgen binds it (the Go field's
+// name, case-insensitively). The fields of these types that have a
+// resolver of their own are edges, maps or lists (requestParams,
+// dependencies), never such a field; TestDirectEveryField compares every
+// scalar with the resolvers' answer.
+func addDirect[T, F any](k kind[T, F], ifaces []string, edges map[string]directEdge, parents map[string]directParent) {
+	t := &directType{gql: k.gql, k: k, satisfy: append([]string{k.gql}, ifaces...), edges: edges, parents: parents, cols: map[string]directCol{}}
+	for _, f := range directTables.Get(reflect.TypeFor[T]()).Fields {
+		if enc := encodingOf(f.StructField.Type); enc != 0 {
+			t.cols[strings.ToLower(f.StructField.Name)] = directCol{name: f.Name, enc: enc}
 		}
 	}
-})
+	directTypes[k.gql] = t
+}
+
+// directTables reads the columns bun maps the types to, as the store's own
+// bun.DB does (both use pgdialect's naming).
+var directTables = pgdialect.New().Tables()
 
 var timeType = reflect.TypeFor[time.Time]()
 
@@ -378,7 +374,7 @@ func planSingle(oc *graphql.OperationContext, f graphql.CollectedField, typ *dir
 	if !ok {
 		return nil, false
 	}
-	c := &connPlan{typ: typ, single: id, cols: []string{"id"}, encs: []encoding{encString}}
+	c := &connPlan{typ: typ, single: id, pg: page{limit: 1}, cols: []string{"id"}, encs: []encoding{encString}}
 	if c.obj, ok = c.planObj(oc, f.Selections, typ, -1); !ok || len(c.children) > 0 {
 		return nil, false // no connections under a lone object: their parents would be one
 	}
@@ -395,16 +391,8 @@ func planConn(oc *graphql.OperationContext, f graphql.CollectedField, typ *direc
 	if !ok {
 		return nil, false
 	}
-	var order *cairn.Order
-	if o, ok := args["orderBy"].(map[string]any); ok {
-		order = &cairn.Order{}
-		if s, ok := o["field"].(string); ok {
-			order.Field = s
-		}
-		if s, ok := o["direction"].(string); ok {
-			order.Direction = cairn.OrderDirection(s)
-		}
-	} else if args["orderBy"] != nil {
+	order, err := decodeInput[cairn.Order](args["orderBy"])
+	if err != nil {
 		return nil, false
 	}
 	pg, err := newPage(pa, order)
@@ -633,7 +621,6 @@ func (s *Store) Direct(ctx context.Context) (graphql.Marshaler, bool) {
 	if p == nil {
 		return nil, false // UNAUTHENTICATED, from the resolver
 	}
-	directColumns()
 	plan, ok := planDirect(oc, rf.Field)
 	if !ok {
 		return nil, false

@@ -19,7 +19,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/schema"
 )
 
@@ -74,21 +73,13 @@ func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 		if err != nil {
 			return err
 		}
-		readers := p.TenantsWith(cairn.RoleReader)
-		if readers == nil {
-			readers = []string{}
-		}
-		text, prepared, args = t, true, []any{c.single, readers}
+		text, prepared, args = t, true, []any{c.single, readersArg(p)}
 		if parents != nil {
 			args[0], ngroups = parents, len(parents)
 			s.batch(c.typ.k.kindName()+"."+c.parentCol, len(parents))
 		}
 	default: // a top-level page: its cursor and filter values are in the text
-		q, err := c.typ.k.rows(s.db, p, c.filter)
-		if err != nil {
-			return err
-		}
-		var stmt queryAppender = c.pg.apply(q.Column(c.cols...))
+		var stmt queryAppender
 		// listOwned's statement: costly to plan, and a console asks for
 		// the same page again and again (see listOwned).
 		owned, err := c.typ.k.ownedPage(s.db, p, c.filter, c.pg, c.cols)
@@ -97,6 +88,12 @@ func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 		}
 		if owned != nil {
 			stmt, prepared = owned, true
+		} else {
+			q, err := c.typ.k.rows(s.db, p, c.filter)
+			if err != nil {
+				return err
+			}
+			stmt = c.pg.apply(q.Column(c.cols...))
 		}
 		if stmt, err = c.statement(s.db, p, stmt, false); err != nil {
 			return err
@@ -132,7 +129,7 @@ func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 				}
 				groups = append(groups, int32(g-1))
 			}
-			if len(c.children) > 0 || c.count {
+			if len(c.children) > 0 {
 				ids = append(ids, string(raw[first]))
 			}
 			if c.cursors {
@@ -167,11 +164,8 @@ func (s *Store) fetchDirect(ctx context.Context, p *cairn.Principal, c *connPlan
 	if err != nil {
 		return interpretError(err, "list "+c.typ.k.kindName()+"s")
 	}
-	if c.single != "" {
-		if len(r.offs) == 1 {
-			return errNoRow // NOT_FOUND, from the resolver
-		}
-		c.pg.limit = 1
+	if c.single != "" && len(r.offs) == 1 {
+		return errNoRow // NOT_FOUND, as the resolver answers
 	}
 	r.group(groups, ngroups, c.pg)
 	c.rows = r
@@ -237,15 +231,13 @@ func (c *connPlan) statement(db *bun.DB, p *cairn.Principal, page queryAppender,
 		fmt.Fprintf(&b, " LEFT JOIN LATERAL (?) AS j%d ON true", k)
 	}
 	if len(c.joins) > 0 && c.single == "" {
-		dir := "ASC"
-		if c.pg.order.desc != c.pg.backward {
-			dir = "DESC"
-		}
 		b.WriteString(" ORDER BY ")
 		if nested {
 			b.WriteString("parent.ord, ")
 		}
-		fmt.Fprintf(&b, "page.%s %s, page.id %s", bun.Ident(c.pg.order.col), dir, dir)
+		dir := c.pg.dir()
+		b.WriteString("page.? " + dir + ", page.id " + dir)
+		args = append(args, bun.Ident(c.pg.order.col))
 	}
 	return db.NewRaw(b.String(), args...), nil
 }
@@ -269,8 +261,7 @@ func (s *Store) directText(c *connPlan, nested bool) (string, error) {
 	if t, ok := directTexts.Get(key); ok {
 		return t, nil
 	}
-	sentinel := &cairn.Principal{Grants: []cairn.Grant{{TenantID: readersParam, Role: cairn.RoleReader}}}
-	q, err := c.typ.k.rows(s.db, sentinel, c.filter)
+	q, err := c.typ.k.rows(s.db, readersSentinel, c.filter)
 	if err != nil {
 		return "", err
 	}
@@ -281,17 +272,12 @@ func (s *Store) directText(c *connPlan, nested bool) (string, error) {
 	} else {
 		stmt = q.Where("?TableAlias.id = $1")
 	}
-	if stmt, err = c.statement(s.db, sentinel, stmt, nested); err != nil {
+	if stmt, err = c.statement(s.db, readersSentinel, stmt, nested); err != nil {
 		return "", err
 	}
-	b, err := stmt.AppendQuery(s.db.QueryGen(), nil)
+	text, err := withReadersParam(s.db, stmt)
 	if err != nil {
 		return "", err
-	}
-	literal := s.db.NewRaw("?", pgdialect.Array([]string{readersParam})).String()
-	text := strings.ReplaceAll(string(b), literal, "$2::text[]")
-	if strings.Contains(text, readersParam) || !strings.Contains(text, "$2::text[]") {
-		return "", fmt.Errorf("store: the direct statement's scope does not read the readers as one array: %s", text)
 	}
 	directTexts.Add(key, text)
 	return text, nil

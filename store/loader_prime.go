@@ -280,12 +280,8 @@ func hasDirectives(sel ast.SelectionSet, depth int) bool {
 func (l *Loaders) instanceChain(ctx context.Context, id string, plan *chainPlan) (*cairn.ResourceInstance, error) {
 	l.s.batch(instances.name+".id", 1)
 	res, tier := plan.res, plan.tier
-	readers := l.p.TenantsWith(cairn.RoleReader)
-	if readers == nil {
-		readers = []string{}
-	}
 	var rows []chainRow
-	if err := l.s.queryPrepared(ctx, &rows, plan.query, id, readers); err != nil {
+	if err := l.s.queryPrepared(ctx, &rows, plan.query, id, readersArg(l.p)); err != nil {
 		return nil, interpretError(err, "load instance")
 	}
 	if len(rows) == 0 {
@@ -335,9 +331,39 @@ func (c chainShape) key() string {
 // chainQueries caches the text of each chainShape's statement.
 var chainQueries sync.Map // chainShape.key() → string
 
-// readersParam stands for the caller's readable tenants while a chain
-// statement's text is built; the text then reads them from $2.
+// readersParam stands for the caller's readable tenants while the text of
+// a statement that reads them from $2 is built (withReadersParam).
 const readersParam = "cairn-readers-parameter"
+
+// readersSentinel is the principal whose scope a statement reading the
+// readers from $2 is built with.
+var readersSentinel = &cairn.Principal{Grants: []cairn.Grant{{TenantID: readersParam, Role: cairn.RoleReader}}}
+
+// withReadersParam returns the text of q, built with readersSentinel's
+// scope, reading the readers from $2 instead. It fails when the scope
+// reads them otherwise than as that one array.
+func withReadersParam(db *bun.DB, q interface {
+	AppendQuery(schema.QueryGen, []byte) ([]byte, error)
+}) (string, error) {
+	b, err := q.AppendQuery(db.QueryGen(), nil)
+	if err != nil {
+		return "", err
+	}
+	literal := db.NewRaw("?", pgdialect.Array([]string{readersParam})).String()
+	text := strings.ReplaceAll(string(b), literal, "$2::text[]")
+	if strings.Contains(text, readersParam) || !strings.Contains(text, "$2::text[]") {
+		return "", fmt.Errorf("store: a statement's scope does not read the readers as one array: %s", text)
+	}
+	return text, nil
+}
+
+// readersArg is $2 of such a statement: the tenants p may read.
+func readersArg(p *cairn.Principal) []string {
+	if r := p.TenantsWith(cairn.RoleReader); r != nil {
+		return r
+	}
+	return []string{}
+}
 
 // chainQuery returns the text of the chain statement of shape c, whose
 // parameters are the instance's ID ($1) and the tenants on which the caller
@@ -350,7 +376,7 @@ func chainQuery(db *bun.DB, c chainShape) (string, error) {
 	if q, ok := chainQueries.Load(key); ok {
 		return q.(string), nil
 	}
-	p := &cairn.Principal{Grants: []cairn.Grant{{TenantID: readersParam, Role: cairn.RoleReader}}}
+	p := readersSentinel
 	instQ := c.inst.view().columns(instances.where(p, nil)(db.NewSelect().Model((*cairn.ResourceInstance)(nil)))).
 		Where("?TableAlias.id = ?", bun.Safe("$1"))
 	resQ := c.res.view().columns(resources.where(p, nil)(db.NewSelect().Model((*cairn.Resource)(nil))))
@@ -362,11 +388,9 @@ func chainQuery(db *bun.DB, c chainShape) (string, error) {
 		q = q.Join("LEFT JOIN (?) AS t ON t.id = r.tier_id", tierQ)
 		q = aliasColumns[cairn.ProductTier](db, q, "t", c.tier)
 	}
-	text := q.String()
-	literal := db.NewRaw("?", pgdialect.Array([]string{readersParam})).String()
-	text = strings.ReplaceAll(text, literal, "$2::text[]")
-	if strings.Contains(text, readersParam) || !strings.Contains(text, "$2::text[]") {
-		return "", fmt.Errorf("store: the chain statement's scope does not read the readers as one array: %s", text)
+	text, err := withReadersParam(db, q)
+	if err != nil {
+		return "", err
 	}
 	chainQueries.Store(key, text)
 	return text, nil

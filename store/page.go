@@ -107,21 +107,25 @@ func newPage(args cairn.PageArgs, order *cairn.Order) (page, error) {
 	return p, err
 }
 
+// dir is the SQL direction the page reads its rows in.
+func (p page) dir() string {
+	if p.order.desc != p.backward {
+		return "DESC"
+	}
+	return "ASC"
+}
+
 // apply adds the keyset condition, order and limit (one extra row, to learn
 // whether another page follows).
 func (p page) apply(q *bun.SelectQuery) *bun.SelectQuery {
-	desc := p.order.desc != p.backward
+	dir := p.dir()
 	if p.cursor != nil {
 		op := ">"
-		if desc {
+		if dir == "DESC" {
 			op = "<"
 		}
 		q = q.Where("(?TableAlias.?, ?TableAlias.id) "+op+" (?::"+p.order.cast+", ?)",
 			bun.Ident(p.order.col), p.cursor.Value, p.cursor.ID)
-	}
-	dir := "ASC"
-	if desc {
-		dir = "DESC"
 	}
 	return q.OrderExpr("?TableAlias.? "+dir+", ?TableAlias.id "+dir, bun.Ident(p.order.col)).Limit(int64(p.limit + 1))
 }
@@ -329,10 +333,7 @@ func ownedPage[T any](db *bun.DB, pr *cairn.Principal, p page, filter, where fil
 	}
 	fallback := p.apply(columns(where(db.NewSelect().Model((*T)(nil)))))
 	small := db.NewRaw("(SELECT count(*) FROM tenants WHERE ancestors && ?) <= ?", readers, lateralLimit)
-	dir := "ASC"
-	if p.order.desc != p.backward {
-		dir = "DESC"
-	}
+	dir := p.dir()
 	return db.NewRaw(`SELECT DISTINCT ON (u.?0, u.id) u.* FROM (
 	SELECT page.* FROM (SELECT id FROM tenants WHERE ancestors && ?1 AND ?2) AS t CROSS JOIN LATERAL (?3) AS page
 	UNION ALL

@@ -79,7 +79,7 @@ func (c *Config) flags(cmd string, out io.Writer) *flag.FlagSet {
 		c.Lifecycle.register(fs)
 		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight requests may finish on shutdown (CAIRN_SHUTDOWN_TIMEOUT)")
 		fs.StringVar(&c.SecretKey, "secret-key", "", "32-byte key (hex or base64) that encrypts identity providers' client secrets; empty generates one into --data-dir with the private PostgreSQL (CAIRN_SECRET_KEY)")
-		fs.BoolVar(&c.DirectReads, "direct-reads", true, "answer queries of plain fields and nested connections with one statement per level written straight to JSON, bypassing gqlgen's per-field execution (CAIRN_DIRECT_READS)")
+		fs.BoolVar(&c.DirectReads, "direct-reads", true, "answer plain queries (columns, nested connections, parents) with one statement per level written straight to JSON, bypassing gqlgen's per-field execution; false runs every field through the resolvers (CAIRN_DIRECT_READS)")
 		fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", "send traces over OTLP/HTTP to host:port; empty turns traces off (CAIRN_OTLP_ENDPOINT)")
 	}
 	fs.Usage = func() {
