@@ -36,6 +36,7 @@ func TestBadInput(t *testing.T) {
 		{"NegativeFirst", "alice", `{"query": "{ instances(first: -1) { totalCount } }"}`, 200, "BAD_USER_INPUT", "first must be between 0 and 500"},
 		{"FirstAndLast", "alice", `{"query": "{ instances(first: 1, last: 1) { totalCount } }"}`, 200, "BAD_USER_INPUT", "first or last, not both"},
 		{"BadCursor", "alice", `{"query": "{ instances(after: \"nonsense\") { totalCount } }"}`, 200, "BAD_USER_INPUT", "not a cursor"},
+		{"CursorTimeNotATime", "alice", `{"query": "{ instances(after: \"WyJub3QtYS10aW1lIiwici14Il0\") { totalCount } }"}`, 200, "BAD_USER_INPUT", "not a cursor"},
 		{"NotSignedIn", "", `{"query": "{ instances { totalCount } }"}`, 200, "UNAUTHENTICATED", "Sign in first"},
 		{"MissingRequiredInput", "alice", `{"query": "mutation { createService(input: {description: \"x\"}) { service { id } } }"}`, 422, "BAD_USER_INPUT", "name"},
 	} {

@@ -155,6 +155,9 @@ func TestDirectMatchesResolvers(t *testing.T) {
 		{"ListField", "owner", `{ productTiers { nodes { id awsRegions } } }`, nil, false},
 		{"TooLarge", "owner", `{ services { nodes { environments(first: 501) { nodes { id } } } } }`, nil, false},
 		{"BadCursor", "owner", `{ services(after: "nope") { nodes { id } } }`, nil, false},
+		// A well-formed cursor whose time is not one: BAD_USER_INPUT, not
+		// an SQL cast failing as INTERNAL.
+		{"CursorNotATime", "owner", `{ resources(after: "WyJub3QtYS10aW1lIiwici14Il0") { nodes { id } } }`, nil, false},
 		{"NotSignedIn", "", `{ services { nodes { id } } }`, nil, false},
 		{"NotAConnection", "owner", `{ tenants { nodes { id } } }`, nil, false},
 	} {

@@ -99,10 +99,21 @@ func newPage(args cairn.PageArgs, order *cairn.Order) (page, error) {
 		}
 		p.limit = *size
 	}
+	field, value := "", ""
 	if p.backward && args.Before != nil {
-		p.cursor, err = decodeCursor(*args.Before, "before")
+		field, value = "before", *args.Before
 	} else if !p.backward && args.After != nil {
-		p.cursor, err = decodeCursor(*args.After, "after")
+		field, value = "after", *args.After
+	}
+	if field != "" {
+		p.cursor, err = decodeCursor(value, field)
+		// A time that is not one would reach PostgreSQL's cast and fail
+		// there as an internal error.
+		if err == nil && p.order.cast == "timestamptz" {
+			if _, terr := time.Parse(time.RFC3339Nano, p.cursor.Value); terr != nil {
+				err = cairn.FieldError(field, "%q is not a cursor of this list; pass a cursor from pageInfo or an edge", value)
+			}
+		}
 	}
 	return p, err
 }
